@@ -1,0 +1,334 @@
+package analyzer
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/lyncaudit/lyncaudit/decoders"
+	"github.com/lyncaudit/lyncaudit/rules"
+)
+
+// maxPeers bounds the distinct peer addresses remembered per service, and
+// maxUnjudged the services of servers outside the inventory, so that a
+// flood of new addresses cannot grow memory without limit.
+const (
+	maxPeers    = 4096
+	maxUnjudged = 20_000
+	// perAddressMax is the largest range of server addresses reported
+	// address by address; bigger ranges, and client ranges, are reported
+	// as one line.
+	perAddressMax = 256
+)
+
+// svcKey names a service of a host: a port and transport.
+type svcKey struct {
+	port uint16
+	t    decoders.Transport
+}
+
+// svcAgg sums the flows of one service.
+type svcAgg struct {
+	key     svcKey
+	verdict rules.Verdict
+	entries []*rules.Entry
+	flows   uint64
+	packets uint64
+	bytes   uint64
+	first   int64
+	last    int64
+	protos  map[decoders.Protocol]uint64
+	conf    Confidence
+	peers   map[netip.Addr]struct{}
+	example FlowRef
+}
+
+func (s *svcAgg) add(f *Flow, peer netip.Addr, ex FlowRef, p decoders.Protocol, c Confidence) {
+	if s.flows == 0 || f.first() < s.first {
+		s.first = f.first()
+		s.example = ex
+	}
+	s.last = max(s.last, f.last())
+	s.flows++
+	s.packets += f.dir[0].packets + f.dir[1].packets
+	s.bytes += f.dir[0].bytes + f.dir[1].bytes
+	if s.protos == nil {
+		s.protos = make(map[decoders.Protocol]uint64, 1)
+	}
+	s.protos[p]++
+	s.conf = max(s.conf, c)
+	if s.peers == nil {
+		s.peers = make(map[netip.Addr]struct{}, 1)
+	}
+	if len(s.peers) < maxPeers {
+		s.peers[peer] = struct{}{}
+	}
+}
+
+// hostKey names a host of the report: one address of an inventory line
+// reported address by address, or a whole line (addr invalid).
+type hostKey struct {
+	addr netip.Addr
+	line *rules.Host
+}
+
+type hostAgg struct {
+	key      hostKey
+	services map[svcKey]*svcAgg
+	connects map[svcKey]*svcAgg
+	attempts map[svcKey]*svcAgg
+	matched  map[*rules.Entry]bool
+	seen     map[netip.Addr]struct{} // addresses of the line seen in flows
+}
+
+func newHostAgg(k hostKey) *hostAgg {
+	return &hostAgg{
+		key:      k,
+		services: map[svcKey]*svcAgg{},
+		connects: map[svcKey]*svcAgg{},
+		attempts: map[svcKey]*svcAgg{},
+		matched:  map[*rules.Entry]bool{},
+		seen:     map[netip.Addr]struct{}{},
+	}
+}
+
+func (h *hostAgg) sawAddr(a netip.Addr) {
+	if len(h.seen) < maxPeers {
+		h.seen[a] = struct{}{}
+	}
+}
+
+func (h *hostAgg) service(m map[svcKey]*svcAgg, k svcKey) *svcAgg {
+	s := m[k]
+	if s == nil {
+		s = &svcAgg{key: k}
+		m[k] = s
+	}
+	return s
+}
+
+type unjKey struct {
+	server netip.Addr
+	svc    svcKey
+}
+
+// aggregator judges ended flows and sums them per host and service.
+type aggregator struct {
+	cat      *rules.Catalog
+	inv      *rules.Inventory
+	keep     bool
+	hosts    map[hostKey]*hostAgg
+	unjudged map[unjKey]*svcAgg
+	dropped  uint64 // unjudged flows beyond maxUnjudged services
+	records  []FlowRecord
+	scratch  []*rules.Entry
+}
+
+func newAggregator(cat *rules.Catalog, inv *rules.Inventory, keep bool) *aggregator {
+	a := &aggregator{
+		cat:      cat,
+		inv:      inv,
+		keep:     keep,
+		hosts:    map[hostKey]*hostAgg{},
+		unjudged: map[unjKey]*svcAgg{},
+	}
+	a.declare()
+	return a
+}
+
+// perAddress reports whether the hosts of line h are reported one by one.
+func perAddress(h *rules.Host) bool {
+	if h.Single() {
+		return true
+	}
+	return (h.Roles.IsServer() || hasLB(h.Roles)) && h.Size() <= perAddressMax
+}
+
+// lbRoles are the load balancer roles.
+var lbRoles = rules.NewRoleSet(rules.FrontendLB, rules.DirectorLB, rules.MediationLB, rules.FrontendLBDNS, rules.DirectorLBDNS)
+
+func hasLB(rs rules.RoleSet) bool {
+	return rs&lbRoles != 0
+}
+
+// declare creates the hosts the report lists even when the capture never
+// shows them: a silent server is a finding.
+func (a *aggregator) declare() {
+	if a.inv == nil {
+		return
+	}
+	for _, h := range a.inv.Hosts {
+		if !perAddress(h) {
+			if h.Roles.IsServer() || hasLB(h.Roles) {
+				a.hostFor(h.First, h)
+			}
+			continue
+		}
+		for addr := h.First; addr.IsValid() && addr.Compare(h.Last) <= 0; addr = addr.Next() {
+			if a.inv.Lookup(addr) == h {
+				a.hostFor(addr, h)
+			}
+		}
+	}
+}
+
+func (a *aggregator) hostFor(addr netip.Addr, line *rules.Host) *hostAgg {
+	k := hostKey{line: line}
+	if perAddress(line) {
+		k.addr = addr
+	}
+	h := a.hosts[k]
+	if h == nil {
+		h = newHostAgg(k)
+		a.hosts[k] = h
+	}
+	return h
+}
+
+// orient decides which side of a new flow serves, before any TCP flags
+// are looked at: the only side whose port the catalog lists for its
+// roles, else the well-known or lower port, else the first packet's
+// destination. A SYN or SYN-ACK seen later overrides this.
+func (a *aggregator) orient(f *Flow, fwd bool, p *decoders.Packet) {
+	var cand [2]bool
+	for s := range 2 {
+		if h := f.hosts[s]; h != nil {
+			_, port := f.Key.endpoint(s)
+			a.scratch = a.cat.Match(a.scratch[:0], h.Roles, rules.Listen, port, f.Key.Transport)
+			cand[s] = len(a.scratch) > 0
+		}
+	}
+	switch {
+	case cand[0] != cand[1]:
+		f.server, f.serverBy = 0, ByCatalog
+		if cand[1] {
+			f.server = 1
+		}
+	default:
+		f.server, f.serverBy = byPort(f.Key.PortA, f.Key.PortB, fwd), ByPort
+	}
+	_ = p
+}
+
+// byPort returns the side holding the well-known port, else the lower
+// port, else (equal ports) the side the first packet was sent to.
+func byPort(pa, pb uint16, fwd bool) int8 {
+	switch wa, wb := pa < 1024, pb < 1024; {
+	case wa && !wb:
+		return 0
+	case wb && !wa:
+		return 1
+	case pa < pb:
+		return 0
+	case pb < pa:
+		return 1
+	case fwd:
+		return 1
+	}
+	return 0
+}
+
+// flow judges an ended flow and adds it to its hosts and services.
+func (a *aggregator) flow(f *Flow) {
+	s, c := int(f.server), 1-int(f.server)
+	srv, srvPort := f.Key.endpoint(s)
+	cli, cliPort := f.Key.endpoint(c)
+	t := f.Key.Transport
+	ref := FlowRef{Client: cli.String(), ClientPort: cliPort, Server: srv.String(), ServerPort: srvPort,
+		Transport: t.String(), FirstSeen: time.Unix(0, f.first()).UTC()}
+	key := svcKey{srvPort, t}
+	answered := f.answered()
+	verdict := "unjudged"
+	var entries []*rules.Entry
+	proto, conf := f.class.proto, f.class.conf
+
+	if line := f.hosts[s]; line != nil {
+		h := a.hostFor(srv, line)
+		h.sawAddr(srv)
+		var v rules.Verdict
+		v, entries = a.cat.Judge(line.Roles, srvPort, t)
+		if conf == ConfNone {
+			proto, conf = guess(entries, srvPort)
+		}
+		switch {
+		case !answered:
+			verdict = "unanswered"
+			h.service(h.attempts, key).add(f, cli, ref, proto, conf)
+		default:
+			verdict = v.String()
+			sv := h.service(h.services, key)
+			sv.verdict, sv.entries = v, entries
+			sv.add(f, cli, ref, proto, conf)
+			for _, e := range entries {
+				h.matched[e] = true
+			}
+		}
+	} else {
+		if conf == ConfNone {
+			proto, conf = guess(nil, srvPort)
+		}
+		a.unjudge(f, srv, cli, ref, key, proto, conf)
+	}
+	if line := f.hosts[c]; line != nil {
+		h := a.hostFor(cli, line)
+		h.sawAddr(cli)
+		if answered {
+			a.connect(h, line, f, srv, cliPort, ref, key, proto, conf)
+		}
+	}
+	if a.keep {
+		a.record(f, ref, proto, conf, verdict, entries)
+	}
+}
+
+// connect credits the catalog's connect entries that a flow the host
+// initiated satisfies.
+func (a *aggregator) connect(h *hostAgg, line *rules.Host, f *Flow, srv netip.Addr, cliPort uint16, ref FlowRef, key svcKey, p decoders.Protocol, c Confidence) {
+	a.scratch = a.cat.Match(a.scratch[:0], line.Roles, rules.Connect, key.port, key.t)
+	var hit []*rules.Entry
+	for _, e := range a.scratch {
+		if e.From == 0 || e.From == cliPort {
+			hit = append(hit, e)
+		}
+	}
+	if len(hit) == 0 {
+		return
+	}
+	sv := h.service(h.connects, key)
+	sv.verdict, sv.entries = rules.Expected, hit
+	sv.add(f, srv, ref, p, c)
+	for _, e := range hit {
+		h.matched[e] = true
+	}
+}
+
+func (a *aggregator) unjudge(f *Flow, srv, cli netip.Addr, ref FlowRef, key svcKey, p decoders.Protocol, c Confidence) {
+	k := unjKey{srv, key}
+	sv := a.unjudged[k]
+	if sv == nil {
+		if len(a.unjudged) >= maxUnjudged {
+			a.dropped++
+			return
+		}
+		sv = &svcAgg{key: key}
+		a.unjudged[k] = sv
+	}
+	sv.add(f, cli, ref, p, c)
+}
+
+func (a *aggregator) record(f *Flow, ref FlowRef, p decoders.Protocol, c Confidence, verdict string, entries []*rules.Entry) {
+	s, cl := f.server, 1-f.server
+	r := FlowRecord{
+		Client: ref.Client, ClientPort: ref.ClientPort, Server: ref.Server, ServerPort: ref.ServerPort,
+		Transport: ref.Transport, Protocol: p.String(), Confidence: c.String(), Verdict: verdict,
+		ServerBy: f.serverBy.String(), End: f.end.String(),
+		Packets:         f.dir[0].packets + f.dir[1].packets,
+		Bytes:           f.dir[0].bytes + f.dir[1].bytes,
+		PacketsToServer: f.dir[cl].packets, PacketsToClient: f.dir[s].packets,
+		BytesToServer: f.dir[cl].bytes, BytesToClient: f.dir[s].bytes,
+		FirstSeen: ref.FirstSeen, LastSeen: time.Unix(0, f.last()).UTC(),
+	}
+	for _, e := range entries {
+		r.Catalog = append(r.Catalog, e.Ref())
+	}
+	a.records = append(a.records, r)
+}

@@ -1,0 +1,200 @@
+package analyzer
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lyncaudit/lyncaudit/decoders"
+	"github.com/lyncaudit/lyncaudit/rules"
+)
+
+// report turns the aggregates into the report model: hosts, findings and
+// the summary of servers outside the inventory.
+func (a *aggregator) report() *Report {
+	r := &Report{Hosts: []HostReport{}, Findings: []Finding{}, Unjudged: []Unjudged{}}
+	keys := make([]hostKey, 0, len(a.hosts))
+	for k := range a.hosts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareHostKeys)
+	for _, k := range keys {
+		hr, fs := a.hostReport(a.hosts[k])
+		r.Hosts = append(r.Hosts, hr)
+		r.Findings = append(r.Findings, fs...)
+	}
+	slices.SortStableFunc(r.Findings, func(x, y Finding) int { return cmp.Compare(kindRank(y.Kind), kindRank(x.Kind)) })
+	for k, sv := range a.unjudged {
+		r.Unjudged = append(r.Unjudged, Unjudged{
+			Server: k.server.String(), Port: k.svc.port, Transport: k.svc.t.String(),
+			Protocols: protoNames(sv.protos), Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes,
+			Clients: len(sv.peers), FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last),
+		})
+	}
+	slices.SortFunc(r.Unjudged, func(x, y Unjudged) int {
+		return cmp.Or(cmp.Compare(y.Flows, x.Flows), cmp.Compare(x.Server, y.Server), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Transport, y.Transport))
+	})
+	if a.dropped > 0 {
+		r.Warnings = append(r.Warnings, strconv.FormatUint(a.dropped, 10)+" flows to servers outside the inventory were not summarised: more than "+strconv.Itoa(maxUnjudged)+" such services")
+	}
+	if a.keep {
+		r.Flows = a.records
+		if r.Flows == nil {
+			r.Flows = []FlowRecord{}
+		}
+		slices.SortStableFunc(r.Flows, func(x, y FlowRecord) int { return x.FirstSeen.Compare(y.FirstSeen) })
+	}
+	return r
+}
+
+// kindRank orders findings in the report, most serious first.
+func kindRank(kind string) int {
+	switch kind {
+	case "mismatch":
+		return 3
+	case "unexpected":
+		return 2
+	case "missing":
+		return 1
+	}
+	return 0
+}
+
+func compareHostKeys(x, y hostKey) int {
+	xa, ya := x.addr, y.addr
+	if !xa.IsValid() {
+		xa = x.line.First
+	}
+	if !ya.IsValid() {
+		ya = y.line.First
+	}
+	return cmp.Or(xa.Compare(ya), cmp.Compare(x.line.Pos.Line, y.line.Pos.Line))
+}
+
+func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
+	line := h.key.line
+	hr := HostReport{
+		Address: line.Spec, Name: line.Name, Roles: roleIDs(line.Roles), Line: line.Pos.String(),
+		Seen: len(h.seen) > 0, Services: services(h.services), Connects: services(h.connects),
+		Attempts: services(h.attempts), Missing: []EntryRef{},
+	}
+	if h.key.addr.IsValid() {
+		hr.Address = h.key.addr.String()
+	} else {
+		hr.Addresses = len(h.seen)
+	}
+	var fs []Finding
+	for _, sv := range hr.Services {
+		if sv.Verdict != rules.Unexpected.String() {
+			continue
+		}
+		ex := sv.Example
+		fs = append(fs, Finding{
+			Kind: sv.Verdict, Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
+			Port: strconv.Itoa(int(sv.Port)), Transport: sv.Transport, Protocol: first(sv.Protocols),
+			Flows: sv.Flows, Packets: sv.Packets, Bytes: sv.Bytes, FirstSeen: sv.FirstSeen, LastSeen: sv.LastSeen,
+			Example: &ex, Detail: "the catalog lists no " + sv.Transport + " " + strconv.Itoa(int(sv.Port)) + " for " + line.Roles.String(),
+		})
+	}
+	for _, e := range a.cat.ForRoles(line.Roles) {
+		if h.matched[e] {
+			continue
+		}
+		ref := entryRef(e)
+		hr.Missing = append(hr.Missing, ref)
+		fs = append(fs, Finding{
+			Kind: rules.Missing.String(), Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
+			Port: ref.Port, Transport: ref.Transport, Protocol: ref.Protocol,
+			Catalog: []EntryRef{ref}, Detail: missingDetail(e),
+		})
+	}
+	return hr, fs
+}
+
+func missingDetail(e *rules.Entry) string {
+	what := e.Service
+	if what == "" {
+		what = e.Source
+	}
+	if e.Side == rules.Connect {
+		return "never seen connecting to " + e.PortText() + "/" + e.Transports.String() + " (" + what + ")"
+	}
+	return "never seen serving " + e.PortText() + "/" + e.Transports.String() + " (" + what + ")"
+}
+
+func services(m map[svcKey]*svcAgg) []Service {
+	out := make([]Service, 0, len(m))
+	for _, sv := range m {
+		s := Service{
+			Port: sv.key.port, Transport: sv.key.t.String(), Protocols: protoNames(sv.protos),
+			Confidence: sv.conf.String(), Catalog: []EntryRef{},
+			Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes, Peers: len(sv.peers),
+			FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last), Example: sv.example,
+		}
+		if sv.verdict != 0 {
+			s.Verdict = sv.verdict.String()
+		}
+		for _, e := range sv.entries {
+			s.Catalog = append(s.Catalog, entryRef(e))
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(x, y Service) int {
+		return cmp.Or(cmp.Compare(x.Port, y.Port), cmp.Compare(x.Transport, y.Transport))
+	})
+	return out
+}
+
+func entryRef(e *rules.Entry) EntryRef {
+	return EntryRef{
+		Ref: e.Ref(), Table: e.Table, Row: e.Row, Service: e.Service, Port: e.PortText(),
+		Transport: e.Transports.String(), Protocol: e.Protocol, Side: e.Side.String(),
+	}
+}
+
+// protoNames lists protocols by flow count, most first, then by name.
+func protoNames(m map[decoders.Protocol]uint64) []string {
+	ps := make([]decoders.Protocol, 0, len(m))
+	for p := range m {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(x, y decoders.Protocol) int {
+		return cmp.Or(cmp.Compare(m[y], m[x]), cmp.Compare(x.String(), y.String()))
+	})
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+	}
+	return names
+}
+
+func roleIDs(rs rules.RoleSet) []string {
+	var ids []string
+	for _, r := range rs.Roles() {
+		ids = append(ids, r.String())
+	}
+	return ids
+}
+
+func first(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return ss[0]
+}
+
+func nanoTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// countVerdicts counts services and missing entries by verdict.
+func countVerdicts(r *Report) map[string]int {
+	m := map[string]int{}
+	for _, h := range r.Hosts {
+		for _, s := range h.Services {
+			m[s.Verdict]++
+		}
+		m[rules.Missing.String()] += len(h.Missing)
+	}
+	return m
+}
+

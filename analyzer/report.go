@@ -1,0 +1,165 @@
+package analyzer
+
+import "time"
+
+// Schema names the version of the report model. It changes when a field
+// changes meaning or goes away; new fields may appear without a change.
+const Schema = "lyncaudit.report/1"
+
+// Report is everything an analysis found: plain data, documented, with no
+// rendering in it. Renderers turn it into text, JSON, CSV or Markdown.
+type Report struct {
+	Schema    string        `json:"schema"`
+	Generator string        `json:"generator"`
+	Captures  []CaptureInfo `json:"captures"`
+	Totals    Totals        `json:"totals"`
+	Inventory string        `json:"inventory,omitempty"` // file the inventory came from
+	Catalogs  []string      `json:"catalogs"`            // catalog sources: "builtin" and any --catalog files
+	Hosts     []HostReport  `json:"hosts"`
+	Findings  []Finding     `json:"findings"`
+	Unjudged  []Unjudged    `json:"unjudged"`        // services of servers that are not in the inventory
+	Flows     []FlowRecord  `json:"flows,omitempty"` // only when asked for
+	Warnings  []string      `json:"warnings,omitempty"`
+}
+
+// CaptureInfo describes one capture file that was read.
+type CaptureInfo struct {
+	Name      string    `json:"name"`
+	Format    string    `json:"format"`
+	LinkTypes []string  `json:"link_types"`
+	Packets   uint64    `json:"packets"`
+	Bytes     uint64    `json:"bytes"` // captured bytes of all frames
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Error     string    `json:"error,omitempty"` // why reading stopped early (a truncated or damaged file)
+}
+
+// Totals sums the whole run.
+type Totals struct {
+	Packets     uint64            `json:"packets"`
+	Bytes       uint64            `json:"bytes"`   // wire length of all frames
+	Decoded     uint64            `json:"decoded"` // frames decoded to a TCP or UDP packet
+	Undecodable map[string]uint64 `json:"undecodable"`
+	Flows       uint64            `json:"flows"`
+	Evicted     uint64            `json:"evicted"`   // flows ended early because the flow table was full
+	PeakFlows   int               `json:"peak_flows"` // most flows live at once
+	MaxFlows    int               `json:"max_flows"`  // the flow table's cap
+	FirstSeen   time.Time         `json:"first_seen,omitzero"`
+	LastSeen    time.Time         `json:"last_seen,omitzero"`
+	Verdicts    map[string]int    `json:"verdicts"` // services and missing entries by verdict
+}
+
+// HostReport is one inventory address: what it served, what it connected
+// to that the catalog lists for it, and which of its catalog entries never
+// showed up.
+type HostReport struct {
+	Address  string     `json:"address"`
+	Name     string     `json:"name,omitempty"`
+	Roles    []string   `json:"roles"`
+	Line     string     `json:"inventory_line"` // file:line of the inventory line
+	Seen     bool       `json:"seen"`           // the address appeared in the capture
+	// Addresses counts the distinct addresses seen, for a range or CIDR
+	// reported as one host (client subnets, large ranges).
+	Addresses int `json:"addresses,omitempty"`
+	Services []Service  `json:"services"`       // ports it served, with verdicts
+	Connects []Service  `json:"connects"`       // catalog "connect" entries it was seen using
+	Attempts []Service  `json:"attempts"`       // TCP ports others tried and it never answered
+	Missing  []EntryRef `json:"missing"`
+}
+
+// Service aggregates the flows of one host, port and transport.
+type Service struct {
+	Port       uint16     `json:"port"`
+	Transport  string     `json:"transport"`
+	Protocols  []string   `json:"protocols"`  // what the flows carried, most flows first
+	Confidence string     `json:"confidence"` // of the first protocol: "dpi", "port" or "none"
+	Verdict    string     `json:"verdict"`
+	Catalog    []EntryRef `json:"catalog"` // entries that allow it
+	Flows      uint64     `json:"flows"`
+	Packets    uint64     `json:"packets"`
+	Bytes      uint64     `json:"bytes"`
+	Peers      int        `json:"peers"` // distinct addresses on the other side
+	FirstSeen  time.Time  `json:"first_seen"`
+	LastSeen   time.Time  `json:"last_seen"`
+	Example    FlowRef    `json:"example"`
+}
+
+// EntryRef cites a catalog entry.
+type EntryRef struct {
+	Ref       string `json:"ref"` // "server_ports#3"
+	Table     string `json:"table"`
+	Row       int    `json:"row"`
+	Service   string `json:"service,omitempty"`
+	Port      string `json:"port"`
+	Transport string `json:"transport"`
+	Protocol  string `json:"protocol,omitempty"` // as published
+	Side      string `json:"side"`
+}
+
+// Finding is a verdict worth a person's attention, aggregated per host,
+// port, transport and protocol.
+type Finding struct {
+	Kind      string     `json:"kind"` // "unexpected", "mismatch" or "missing"
+	Host      string     `json:"host"`
+	Name      string     `json:"name,omitempty"`
+	Roles     []string   `json:"roles"`
+	Port      string     `json:"port"` // a number, or a range for missing range entries
+	Transport string     `json:"transport"`
+	Protocol  string     `json:"protocol,omitempty"`
+	Expected  string     `json:"expected,omitempty"` // what the catalog asks for, for mismatches
+	Flows     uint64     `json:"flows"`
+	Packets   uint64     `json:"packets"`
+	Bytes     uint64     `json:"bytes"`
+	FirstSeen time.Time  `json:"first_seen,omitzero"`
+	LastSeen  time.Time  `json:"last_seen,omitzero"`
+	Catalog   []EntryRef `json:"catalog,omitempty"`
+	Example   *FlowRef   `json:"example,omitempty"`
+	Detail    string     `json:"detail,omitempty"`
+}
+
+// Unjudged aggregates flows whose server is not in the inventory.
+type Unjudged struct {
+	Server    string    `json:"server"`
+	Port      uint16    `json:"port"`
+	Transport string    `json:"transport"`
+	Protocols []string  `json:"protocols"`
+	Flows     uint64    `json:"flows"`
+	Packets   uint64    `json:"packets"`
+	Bytes     uint64    `json:"bytes"`
+	Clients   int       `json:"clients"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// FlowRef names one flow as evidence.
+type FlowRef struct {
+	Client     string    `json:"client"`
+	ClientPort uint16    `json:"client_port"`
+	Server     string    `json:"server"`
+	ServerPort uint16    `json:"server_port"`
+	Transport  string    `json:"transport"`
+	FirstSeen  time.Time `json:"first_seen"`
+}
+
+// FlowRecord is one flow, for --flows.
+type FlowRecord struct {
+	Client          string    `json:"client"`
+	ClientPort      uint16    `json:"client_port"`
+	Server          string    `json:"server"`
+	ServerPort      uint16    `json:"server_port"`
+	Transport       string    `json:"transport"`
+	Protocol        string    `json:"protocol"`
+	Confidence      string    `json:"confidence"`
+	Verdict         string    `json:"verdict"` // "expected", "unexpected", "mismatch", or "unjudged"
+	Catalog         []string  `json:"catalog,omitempty"`
+	ServerBy        string    `json:"server_by"` // how the server side was decided
+	End             string    `json:"end"`       // closed, reset, idle, evicted or open
+	Packets         uint64    `json:"packets"`
+	Bytes           uint64    `json:"bytes"`
+	PacketsToServer uint64    `json:"packets_to_server"`
+	PacketsToClient uint64    `json:"packets_to_client"`
+	BytesToServer   uint64    `json:"bytes_to_server"`
+	BytesToClient   uint64    `json:"bytes_to_client"`
+	FirstSeen       time.Time `json:"first_seen"`
+	LastSeen        time.Time `json:"last_seen"`
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lyncaudit/lyncaudit/analyzer"
+)
+
+// renderMarkdown writes the report as Markdown, to paste into a change
+// ticket or a post-mortem: the run, the findings, then every host.
+func renderMarkdown(_ *env, w io.Writer, r *analyzer.Report) error {
+	var b strings.Builder
+	t := r.Totals
+	fmt.Fprintf(&b, "# lyncaudit report\n\n")
+	fmt.Fprintf(&b, "- Captures: %s\n", mdCaptures(r.Captures))
+	fmt.Fprintf(&b, "- Traffic: %s, %s, %s (%s)\n", plural(t.Packets, "packet"), size(t.Bytes), plural(t.Flows, "flow"), span(t.FirstSeen, t.LastSeen))
+	if skipped := t.Packets - t.Decoded; skipped > 0 {
+		fmt.Fprintf(&b, "- Not analysed: %s (%s)\n", plural(skipped, "frame"), reasons(t.Undecodable))
+	}
+	if t.Evicted > 0 {
+		fmt.Fprintf(&b, "- Flow table full: %s ended early (cap %s)\n", plural(t.Evicted, "flow"), count(uint64(t.MaxFlows)))
+	}
+	inv := "none"
+	if r.Inventory != "" {
+		inv = "`" + md(r.Inventory) + "`"
+	}
+	fmt.Fprintf(&b, "- Inventory: %s; catalog: %s\n", inv, md(strings.Join(r.Catalogs, ", ")))
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(&b, "- **Warning:** %s\n", md(wn))
+	}
+	writeMDFindings(&b, r.Findings)
+	fmt.Fprintf(&b, "\n## Hosts\n")
+	for _, h := range r.Hosts {
+		writeMDHost(&b, h)
+	}
+	if len(r.Unjudged) > 0 {
+		fmt.Fprintf(&b, "\n## Servers outside the inventory\n\n| Server | Port | Protocol | Flows | Clients |\n|---|---|---|---:|---:|\n")
+		for _, u := range r.Unjudged {
+			fmt.Fprintf(&b, "| %s | %d/%s | %s | %d | %d |\n", u.Server, u.Port, u.Transport, md(strings.Join(u.Protocols, ", ")), u.Flows, u.Clients)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdCaptures(cs []analyzer.CaptureInfo) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = "`" + md(c.Name) + "` (" + c.Format + ")"
+	}
+	return strings.Join(names, ", ")
+}
+
+func writeMDFindings(b *strings.Builder, fs []analyzer.Finding) {
+	fmt.Fprintf(b, "\n## Findings\n\n")
+	if len(fs) == 0 {
+		fmt.Fprintf(b, "None.\n")
+		return
+	}
+	fmt.Fprintf(b, "| Kind | Host | Port | Protocol | Flows | First seen | Last seen | Catalog / example |\n|---|---|---|---|---:|---|---|---|\n")
+	for _, f := range fs {
+		host := f.Host
+		if f.Name != "" {
+			host += " (" + f.Name + ")"
+		}
+		evidence := refs(f.Catalog)
+		if f.Example != nil {
+			evidence = exampleText(*f.Example)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s/%s | %s | %d | %s | %s | %s |\n", f.Kind, md(host), f.Port, f.Transport, md(f.Protocol), f.Flows,
+			stamp(f.FirstSeen), stamp(f.LastSeen), md(evidence))
+	}
+}
+
+func writeMDHost(b *strings.Builder, h analyzer.HostReport) {
+	title := h.Address
+	if h.Name != "" {
+		title += " " + h.Name
+	}
+	fmt.Fprintf(b, "\n### %s\n\nRoles: %s; inventory `%s`", md(title), strings.Join(h.Roles, ", "), md(h.Line))
+	if !h.Seen {
+		fmt.Fprintf(b, "; not seen in the capture")
+	}
+	fmt.Fprintf(b, "\n\n| Verdict | Port | Protocol | Flows | Peers | Catalog |\n|---|---|---|---:|---:|---|\n")
+	row := func(verdict, port string, s analyzer.Service) {
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %d | %s |\n", verdict, port, md(strings.Join(s.Protocols, ", ")), s.Flows, s.Peers, md(catalogCell(s.Catalog)))
+	}
+	for _, s := range h.Services {
+		row(s.Verdict, fmt.Sprintf("%d/%s", s.Port, s.Transport), s)
+	}
+	for _, s := range h.Connects {
+		row("expected", fmt.Sprintf("→%d/%s", s.Port, s.Transport), s)
+	}
+	for _, s := range h.Attempts {
+		row("unanswered", fmt.Sprintf("%d/%s", s.Port, s.Transport), s)
+	}
+	for _, m := range h.Missing {
+		fmt.Fprintf(b, "| missing | %s/%s | %s | 0 | 0 | %s %s |\n", m.Port, m.Transport, md(m.Protocol), m.Ref, md(m.Service))
+	}
+}
+
+// md escapes text for a Markdown table cell and strips control characters.
+func md(s string) string {
+	s = escape(s)
+	r := strings.NewReplacer("|", `\|`, "`", "'", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`)
+	return r.Replace(s)
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+)
+
+// plainTable draws rows as aligned columns under a header, without
+// borders, so the text reads the same with or without colour. Cells are
+// escaped: they may hold bytes from packets.
+func plainTable(st *styles, headers []string, rows [][]string, cellStyle func(row, col int) lipgloss.Style) string {
+	t := table.New().Headers(headers...).Rows(escapeRows(rows)...).
+		Border(lipgloss.HiddenBorder()).
+		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
+		BorderHeader(false).BorderColumn(false).BorderRow(false).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return st.header
+			}
+			if cellStyle != nil {
+				return cellStyle(row, col).Inherit(st.cell)
+			}
+			return st.cell
+		})
+	return t.Render()
+}
+
+func escapeRows(rows [][]string) [][]string {
+	for _, r := range rows {
+		for i := range r {
+			r[i] = escape(r[i])
+		}
+	}
+	return rows
+}
