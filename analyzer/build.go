@@ -197,4 +197,3 @@ func countVerdicts(r *Report) map[string]int {
 	}
 	return m
 }
-

@@ -41,7 +41,7 @@ type Totals struct {
 	Decoded     uint64            `json:"decoded"` // frames decoded to a TCP or UDP packet
 	Undecodable map[string]uint64 `json:"undecodable"`
 	Flows       uint64            `json:"flows"`
-	Evicted     uint64            `json:"evicted"`   // flows ended early because the flow table was full
+	Evicted     uint64            `json:"evicted"`    // flows ended early because the flow table was full
 	PeakFlows   int               `json:"peak_flows"` // most flows live at once
 	MaxFlows    int               `json:"max_flows"`  // the flow table's cap
 	FirstSeen   time.Time         `json:"first_seen,omitzero"`
@@ -53,18 +53,18 @@ type Totals struct {
 // to that the catalog lists for it, and which of its catalog entries never
 // showed up.
 type HostReport struct {
-	Address  string     `json:"address"`
-	Name     string     `json:"name,omitempty"`
-	Roles    []string   `json:"roles"`
-	Line     string     `json:"inventory_line"` // file:line of the inventory line
-	Seen     bool       `json:"seen"`           // the address appeared in the capture
+	Address string   `json:"address"`
+	Name    string   `json:"name,omitempty"`
+	Roles   []string `json:"roles"`
+	Line    string   `json:"inventory_line"` // file:line of the inventory line
+	Seen    bool     `json:"seen"`           // the address appeared in the capture
 	// Addresses counts the distinct addresses seen, for a range or CIDR
 	// reported as one host (client subnets, large ranges).
-	Addresses int `json:"addresses,omitempty"`
-	Services []Service  `json:"services"`       // ports it served, with verdicts
-	Connects []Service  `json:"connects"`       // catalog "connect" entries it was seen using
-	Attempts []Service  `json:"attempts"`       // TCP ports others tried and it never answered
-	Missing  []EntryRef `json:"missing"`
+	Addresses int        `json:"addresses,omitempty"`
+	Services  []Service  `json:"services"` // ports it served, with verdicts
+	Connects  []Service  `json:"connects"` // catalog "connect" entries it was seen using
+	Attempts  []Service  `json:"attempts"` // TCP ports others tried and it never answered
+	Missing   []EntryRef `json:"missing"`
 }
 
 // Service aggregates the flows of one host, port and transport.
