@@ -56,7 +56,7 @@ type Packet struct {
 	PayloadLen       int       // transport payload length as sent, from the IP header
 	Fragment         Fragment
 	VLAN             uint16 // outermost 802.1Q VLAN ID, 0 when untagged
-	Tunnels          uint8  // encapsulations opened (GRE, ERSPAN, VXLAN) on the way in
+	Tunnels          uint8  // encapsulations opened (GRE, ERSPAN, VXLAN, IP-in-IP) on the way in
 }
 
 // Reason says why a frame was not decoded to a TCP or UDP packet. The zero
