@@ -162,7 +162,7 @@ func openCaptures(e *env, names []string) ([]*capture.Reader, error) {
 		var r *capture.Reader
 		var err error
 		if name == "-" {
-			r, err = capture.NewReader(e.stdin, "-")
+			r, err = capture.NewReader(e.stdin, "standard input")
 		} else {
 			r, err = capture.Open(name)
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
 )
@@ -22,7 +24,16 @@ func plainTable(st *styles, headers []string, rows [][]string, cellStyle func(ro
 			}
 			return st.cell
 		})
-	return t.Render()
+	return trimLines(t.Render())
+}
+
+// trimLines drops the padding lipgloss leaves at the end of table lines.
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 func escapeRows(rows [][]string) [][]string {
