@@ -34,7 +34,7 @@ The inventory is a text file, one line per address, CIDR or range
 # starts a comment. For example:
 
   10.10.1.11-10.10.1.13  frontend mediation  name=pool01
-  10.10.1.13             cms                 name=pool01-cms
+  10.10.1.13             cms mediation       name=pool01-cms
   10.20.0.0/24           client
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on
