@@ -137,6 +137,10 @@ func (e *Engine) Packet(cp *capture.Packet) {
 
 func (e *Engine) countCapture(cp *capture.Packet) {
 	ts := cp.Timestamp
+	if e.cur == nil {
+		e.caps = append(e.caps, CaptureInfo{Name: "packets", Format: "packets"})
+		e.cur = &e.caps[0]
+	}
 	c := e.cur
 	if c.Packets == 0 || ts < c.FirstSeen.UnixNano() {
 		c.FirstSeen = time.Unix(0, ts).UTC()
