@@ -185,46 +185,102 @@ func (a *aggregator) hostFor(addr netip.Addr, line *rules.Host) *hostAgg {
 }
 
 // orient decides which side of a new flow serves, before any TCP flags
-// are looked at: the only side whose port the catalog lists for its
-// roles, else the well-known or lower port, else the first packet's
-// destination. A SYN or SYN-ACK seen later overrides this.
-func (a *aggregator) orient(f *Flow, fwd bool, p *decoders.Packet) {
-	var cand [2]bool
-	for s := range 2 {
-		if h := f.hosts[s]; h != nil {
-			_, port := f.Key.endpoint(s)
-			a.scratch = a.cat.Match(a.scratch[:0], h.Roles, rules.Listen, port, f.Key.Transport)
-			cand[s] = len(a.scratch) > 0
-		}
+// are looked at. A side serves its port when its host has a listen entry
+// for it, or the other host has a connect entry for it. In order:
+//
+//  1. a single-port catalog entry on one side only (a Front End's 5061);
+//  2. a system port (below 1024) on one side only (DNS, DHCP, HTTP);
+//  3. for UDP, the first datagram's destination: UDP has no handshake, and
+//     in SIP, STUN, DNS, SQL Browser and media exchanges the first datagram
+//     goes to the listener, while both ports are often in ranges the
+//     catalog allows (a Front End's media range, a client's 1024-65535);
+//  4. for TCP caught mid-stream, the port in the lower IANA class
+//     (registered below 49152, then dynamic), then the narrower catalog
+//     range, then the lower port.
+//
+// A SYN or SYN-ACK seen later overrides all of this.
+func (a *aggregator) orient(f *Flow, fwd bool) {
+	w0, w1 := a.evidence(f, 0), a.evidence(f, 1)
+	c0, c1 := portClass(f.Key.PortA), portClass(f.Key.PortB)
+	dst := int8(0)
+	if fwd {
+		dst = 1
 	}
+	f.serverBy = ByCatalog
 	switch {
-	case cand[0] != cand[1]:
-		f.server, f.serverBy = 0, ByCatalog
-		if cand[1] {
+	case w0 == 1 && w1 != 1:
+		f.server = 0
+	case w1 == 1 && w0 != 1:
+		f.server = 1
+	case (c0 == 0) != (c1 == 0):
+		f.server, f.serverBy = 0, ByPort
+		if c1 == 0 {
+			f.server = 1
+		}
+	case f.Key.Transport == decoders.UDP:
+		f.server, f.serverBy = dst, ByPort
+	case c0 != c1:
+		f.server, f.serverBy = 0, ByPort
+		if c1 < c0 {
+			f.server = 1
+		}
+	case w0 != w1:
+		f.server = 0
+		if w1 < w0 {
+			f.server = 1
+		}
+	case f.Key.PortA != f.Key.PortB:
+		f.server, f.serverBy = 0, ByPort
+		if f.Key.PortB < f.Key.PortA {
 			f.server = 1
 		}
 	default:
-		f.server, f.serverBy = byPort(f.Key.PortA, f.Key.PortB, fwd), ByPort
+		f.server, f.serverBy = dst, ByPort
 	}
-	_ = p
 }
 
-// byPort returns the side holding the well-known port, else the lower
-// port, else (equal ports) the side the first packet was sent to.
-func byPort(pa, pb uint16, fwd bool) int8 {
-	switch wa, wb := pa < 1024, pb < 1024; {
-	case wa && !wb:
+// portClass returns 0 for system ports, 1 for registered, 2 for dynamic.
+func portClass(p uint16) int {
+	switch {
+	case p < 1024:
 		return 0
-	case wb && !wa:
-		return 1
-	case pa < pb:
-		return 0
-	case pb < pa:
-		return 1
-	case fwd:
+	case p < 49152:
 		return 1
 	}
-	return 0
+	return 2
+}
+
+// noEvidence is the width of an absent catalog match: wider than any range.
+const noEvidence = 1 << 17
+
+// evidence returns the width of the narrowest catalog entry saying that
+// side s serves its port, or noEvidence.
+func (a *aggregator) evidence(f *Flow, s int) int {
+	_, port := f.Key.endpoint(s)
+	_, peerPort := f.Key.endpoint(1 - s)
+	best := noEvidence
+	if h := f.hosts[s]; h != nil {
+		a.scratch = a.cat.Match(a.scratch[:0], h.Roles, rules.Listen, port, f.Key.Transport)
+		best = min(best, narrowest(a.scratch, 0))
+	}
+	if h := f.hosts[1-s]; h != nil {
+		a.scratch = a.cat.Match(a.scratch[:0], h.Roles, rules.Connect, port, f.Key.Transport)
+		best = min(best, narrowest(a.scratch, peerPort))
+	}
+	return best
+}
+
+// narrowest returns the width of the narrowest entry, skipping connect
+// entries whose local port is not from.
+func narrowest(es []*rules.Entry, from uint16) int {
+	w := noEvidence
+	for _, e := range es {
+		if e.From != 0 && from != 0 && e.From != from {
+			continue
+		}
+		w = min(w, int(e.High)-int(e.Low)+1)
+	}
+	return w
 }
 
 // flow judges an ended flow and adds it to its hosts and services.
@@ -249,19 +305,20 @@ func (a *aggregator) flow(f *Flow) {
 		if conf == ConfNone {
 			proto, conf = guess(entries, srvPort)
 		}
-		switch {
-		case !answered:
-			verdict = "unanswered"
-			h.service(h.attempts, key).add(f, cli, ref, proto, conf)
-		default:
-			verdict = v.String()
-			sv := h.service(h.services, key)
-			sv.verdict, sv.entries = v, entries
-			sv.add(f, cli, ref, proto, conf)
+		verdict = v.String()
+		// A port nobody answered was not served: the attempt is judged
+		// (an unexpected one is still a finding) but it does not satisfy
+		// the catalog entry.
+		m := h.attempts
+		if answered {
+			m = h.services
 			for _, e := range entries {
 				h.matched[e] = true
 			}
 		}
+		sv := h.service(m, key)
+		sv.verdict, sv.entries = v, entries
+		sv.add(f, cli, ref, proto, conf)
 	} else {
 		if conf == ConfNone {
 			proto, conf = guess(nil, srvPort)

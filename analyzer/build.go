@@ -85,17 +85,23 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 		hr.Addresses = len(h.seen)
 	}
 	var fs []Finding
-	for _, sv := range hr.Services {
+	unexpected := func(sv Service, note string) {
 		if sv.Verdict != rules.Unexpected.String() {
-			continue
+			return
 		}
 		ex := sv.Example
 		fs = append(fs, Finding{
 			Kind: sv.Verdict, Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
 			Port: strconv.Itoa(int(sv.Port)), Transport: sv.Transport, Protocol: first(sv.Protocols),
 			Flows: sv.Flows, Packets: sv.Packets, Bytes: sv.Bytes, FirstSeen: sv.FirstSeen, LastSeen: sv.LastSeen,
-			Example: &ex, Detail: "the catalog lists no " + sv.Transport + " " + strconv.Itoa(int(sv.Port)) + " for " + line.Roles.String(),
+			Example: &ex, Detail: "the catalog lists no " + strconv.Itoa(int(sv.Port)) + "/" + sv.Transport + " for " + line.Roles.String() + note,
 		})
+	}
+	for _, sv := range hr.Services {
+		unexpected(sv, "")
+	}
+	for _, sv := range hr.Attempts {
+		unexpected(sv, "; attempted, never answered")
 	}
 	for _, e := range a.cat.ForRoles(line.Roles) {
 		if h.matched[e] {

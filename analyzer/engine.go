@@ -122,7 +122,7 @@ func (e *Engine) Packet(cp *capture.Packet) {
 	k, fwd := keyOf(p)
 	f := e.table.flows[k]
 	if f == nil {
-		f = e.newFlow(k, fwd, p)
+		f = e.newFlow(k, fwd)
 	}
 	d := 0
 	if !fwd {
@@ -180,7 +180,7 @@ func (e *Engine) tcpFlags(f *Flow, d int, fl decoders.TCPFlags) {
 
 // newFlow creates the flow for key k, whose first packet is p, making room
 // in the table first.
-func (e *Engine) newFlow(k FlowKey, fwd bool, p *decoders.Packet) *Flow {
+func (e *Engine) newFlow(k FlowKey, fwd bool) *Flow {
 	if e.table.len() >= e.table.max {
 		if o := e.table.oldest(); o != nil {
 			e.end(o, EndEvicted)
@@ -193,7 +193,7 @@ func (e *Engine) newFlow(k FlowKey, fwd bool, p *decoders.Packet) *Flow {
 		f.hosts[0] = inv.Lookup(k.A)
 		f.hosts[1] = inv.Lookup(k.B)
 	}
-	e.agg.orient(f, fwd, p)
+	e.agg.orient(f, fwd)
 	e.table.insert(f)
 	e.totals.Flows++
 	return f

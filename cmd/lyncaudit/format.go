@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,10 +37,13 @@ func size(n uint64) string {
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
 
-// plural returns "1 flow" or "3 flows".
+// plural returns "1 flow" or "3 flows", "1 address" or "2 addresses".
 func plural(n uint64, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "s") {
+		return count(n) + " " + word + "es"
 	}
 	return count(n) + " " + word + "s"
 }

@@ -19,7 +19,7 @@ type styles struct {
 	section    lipgloss.Style // a role group's heading
 	host       lipgloss.Style // a host's address
 	header     lipgloss.Style // table header cells
-	cell       lipgloss.Style // ordinary table cells
+	cell       lipgloss.Style // ordinary table cells (tables add the padding)
 	expected   lipgloss.Style // verdict: expected
 	unexpected lipgloss.Style // verdict: unexpected
 	mismatch   lipgloss.Style // verdict: mismatch
@@ -44,14 +44,13 @@ func newStyles(e *env, w io.Writer) *styles {
 		section:    base.Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "25", Dark: "111"}),
 		host:       base.Bold(true),
 		header:     base.Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "240", Dark: "250"}),
-		cell:       base.PaddingRight(2),
+		cell:       base,
 		expected:   base.Foreground(lipgloss.AdaptiveColor{Light: "28", Dark: "114"}),
 		unexpected: base.Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "160", Dark: "203"}),
 		mismatch:   base.Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "130", Dark: "215"}),
 		missing:    base.Foreground(lipgloss.AdaptiveColor{Light: "244", Dark: "245"}),
 		warn:       base.Foreground(lipgloss.AdaptiveColor{Light: "130", Dark: "215"}),
 	}
-	s.header = s.header.Inherit(s.cell)
 	return s
 }
 

@@ -16,13 +16,14 @@ func plainTable(st *styles, headers []string, rows [][]string, cellStyle func(ro
 		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
 		BorderHeader(false).BorderColumn(false).BorderRow(false).
 		StyleFunc(func(row, col int) lipgloss.Style {
+			// Padding is not inherited, so each style gets the gap itself.
 			if row == table.HeaderRow {
-				return st.header
+				return st.header.PaddingRight(2)
 			}
 			if cellStyle != nil {
-				return cellStyle(row, col).Inherit(st.cell)
+				return cellStyle(row, col).PaddingRight(2)
 			}
-			return st.cell
+			return st.cell.PaddingRight(2)
 		})
 	return trimLines(t.Render())
 }
