@@ -39,10 +39,27 @@ type svcAgg struct {
 	protos  map[decoders.Protocol]uint64
 	conf    Confidence
 	peers   map[netip.Addr]struct{}
-	example FlowRef
+	example example
 }
 
-func (s *svcAgg) add(f *Flow, peer netip.Addr, ex FlowRef, p decoders.Protocol, c Confidence) {
+// example names a flow kept as evidence, without formatting it until the
+// report is built.
+type example struct {
+	client, server netip.AddrPort
+	t              decoders.Transport
+	first          int64
+}
+
+// ref formats the example for the report.
+func (x example) ref() FlowRef {
+	if !x.client.IsValid() {
+		return FlowRef{}
+	}
+	return FlowRef{Client: x.client.Addr().String(), ClientPort: x.client.Port(), Server: x.server.Addr().String(),
+		ServerPort: x.server.Port(), Transport: x.t.String(), FirstSeen: nanoTime(x.first)}
+}
+
+func (s *svcAgg) add(f *Flow, peer netip.Addr, ex example, p decoders.Protocol, c Confidence) {
 	if s.flows == 0 || f.first() < s.first {
 		s.first = f.first()
 		s.example = ex
@@ -72,22 +89,24 @@ type hostKey struct {
 }
 
 type hostAgg struct {
-	key      hostKey
-	services map[svcKey]*svcAgg
-	connects map[svcKey]*svcAgg
-	attempts map[svcKey]*svcAgg
-	matched  map[*rules.Entry]bool
-	seen     map[netip.Addr]struct{} // addresses of the line seen in flows
+	key        hostKey
+	services   map[svcKey]*svcAgg
+	connects   map[svcKey]*svcAgg
+	attempts   map[svcKey]*svcAgg
+	mismatches map[mmKey]*mmAgg // mismatched flows by service and observed protocol
+	matched    map[*rules.Entry]bool
+	seen       map[netip.Addr]struct{} // addresses of the line seen in flows
 }
 
 func newHostAgg(k hostKey) *hostAgg {
 	return &hostAgg{
-		key:      k,
-		services: map[svcKey]*svcAgg{},
-		connects: map[svcKey]*svcAgg{},
-		attempts: map[svcKey]*svcAgg{},
-		matched:  map[*rules.Entry]bool{},
-		seen:     map[netip.Addr]struct{}{},
+		key:        k,
+		services:   map[svcKey]*svcAgg{},
+		connects:   map[svcKey]*svcAgg{},
+		attempts:   map[svcKey]*svcAgg{},
+		mismatches: map[mmKey]*mmAgg{},
+		matched:    map[*rules.Entry]bool{},
+		seen:       map[netip.Addr]struct{}{},
 	}
 }
 
@@ -104,6 +123,38 @@ func (h *hostAgg) service(m map[svcKey]*svcAgg, k svcKey) *svcAgg {
 		m[k] = s
 	}
 	return s
+}
+
+// mmKey names the mismatched flows of a service that carried one protocol.
+type mmKey struct {
+	svc   svcKey
+	proto decoders.Protocol
+}
+
+// mmAgg sums mismatched flows, with what the catalog asked for, why the
+// payload breaks it, and the evidence of the first such flow.
+type mmAgg struct {
+	svcAgg
+	expected, reason string
+	warning          bool
+	evidence         string
+}
+
+// mismatch adds a mismatched flow to the host's findings.
+func (h *hostAgg) mismatch(k svcKey, j judgement, f *Flow, peer netip.Addr, ex example) {
+	mk := mmKey{k, j.proto}
+	m := h.mismatches[mk]
+	if m == nil {
+		m = &mmAgg{svcAgg: svcAgg{key: k, entries: j.entries}, expected: j.payload.Expected, reason: j.payload.Reason, warning: j.payload.Warning}
+		h.mismatches[mk] = m
+	}
+	if m.flows == 0 || f.first() < m.first {
+		m.evidence = evidence(&f.class)
+		m.reason = j.payload.Reason
+	}
+	// A service is only a warning while every flow of it is.
+	m.warning = m.warning && j.payload.Warning
+	m.add(f, peer, ex, j.proto, j.conf)
 }
 
 type unjKey struct {
@@ -283,63 +334,99 @@ func narrowest(es []*rules.Entry, from uint16) int {
 	return w
 }
 
+// judgement is what flow concluded about one flow, for its record.
+type judgement struct {
+	verdict string // expected, unexpected, mismatch, unjudged
+	entries []*rules.Entry
+	proto   decoders.Protocol
+	conf    Confidence
+	payload rules.PayloadVerdict
+}
+
 // flow judges an ended flow and adds it to its hosts and services.
 func (a *aggregator) flow(f *Flow) {
 	s, c := int(f.server), 1-int(f.server)
 	srv, srvPort := f.Key.endpoint(s)
 	cli, cliPort := f.Key.endpoint(c)
 	t := f.Key.Transport
-	ref := FlowRef{Client: cli.String(), ClientPort: cliPort, Server: srv.String(), ServerPort: srvPort,
-		Transport: t.String(), FirstSeen: time.Unix(0, f.first()).UTC()}
+	ref := example{client: netip.AddrPortFrom(cli, cliPort), server: netip.AddrPortFrom(srv, srvPort), t: t, first: f.first()}
 	key := svcKey{srvPort, t}
 	answered := f.answered()
-	verdict := "unjudged"
-	var entries []*rules.Entry
-	proto, conf := f.class.proto, f.class.conf
+	j := judgement{verdict: "unjudged", proto: f.class.protocol()}
+	if j.proto != decoders.Unknown {
+		j.conf = ConfDPI
+	}
+	var peer rules.RoleSet
+	if line := f.hosts[c]; line != nil {
+		peer = line.Roles
+	}
 
 	if line := f.hosts[s]; line != nil {
 		h := a.hostFor(srv, line)
 		h.sawAddr(srv)
 		var v rules.Verdict
-		v, entries = a.cat.Judge(line.Roles, srvPort, t)
-		if conf == ConfNone {
-			proto, conf = guess(entries, srvPort)
+		v, j.entries = a.cat.Judge(line.Roles, srvPort, t)
+		if v == rules.Expected {
+			j.payload = rules.CheckPayload(j.entries, a.observed(f, peer))
+			if !j.payload.OK {
+				v = rules.Mismatch
+			}
 		}
-		verdict = v.String()
+		if j.conf == ConfNone {
+			j.proto, j.conf = guess(j.entries, t, srvPort)
+		}
+		j.verdict = v.String()
 		// A port nobody answered was not served: the attempt is judged
 		// (an unexpected one is still a finding) but it does not satisfy
 		// the catalog entry.
 		m := h.attempts
 		if answered {
 			m = h.services
-			for _, e := range entries {
+			for _, e := range j.entries {
 				h.matched[e] = true
 			}
 		}
 		sv := h.service(m, key)
-		sv.verdict, sv.entries = v, entries
-		sv.add(f, cli, ref, proto, conf)
-	} else {
-		if conf == ConfNone {
-			proto, conf = guess(nil, srvPort)
+		sv.entries = j.entries
+		sv.verdict = max(sv.verdict, v) // Mismatch outranks Expected
+		sv.add(f, cli, ref, j.proto, j.conf)
+		if v == rules.Mismatch {
+			h.mismatch(key, j, f, cli, ref)
 		}
-		a.unjudge(f, srv, cli, ref, key, proto, conf)
+	} else {
+		if j.conf == ConfNone {
+			j.proto, j.conf = guess(nil, t, srvPort)
+		}
+		a.unjudge(f, srv, cli, ref, key, j.proto, j.conf)
 	}
 	if line := f.hosts[c]; line != nil {
 		h := a.hostFor(cli, line)
 		h.sawAddr(cli)
 		if answered {
-			a.connect(h, line, f, srv, cliPort, ref, key, proto, conf)
+			a.connect(h, line, f, srv, cliPort, ref, key, j.proto, j.conf)
 		}
 	}
 	if a.keep {
-		a.record(f, ref, proto, conf, verdict, entries)
+		a.record(f, ref, j)
 	}
+}
+
+// observed gathers what payload inspection said about f for the catalog.
+func (a *aggregator) observed(f *Flow, peer rules.RoleSet) rules.Observed {
+	obs := rules.Observed{
+		Protocols: f.class.protocols(),
+		Payload:   f.dir[1-f.server].payload > 0,
+		Peer:      peer,
+	}
+	if d := f.class.detail; d != nil {
+		obs.ClientCert = d.ClientCert
+	}
+	return obs
 }
 
 // connect credits the catalog's connect entries that a flow the host
 // initiated satisfies.
-func (a *aggregator) connect(h *hostAgg, line *rules.Host, f *Flow, srv netip.Addr, cliPort uint16, ref FlowRef, key svcKey, p decoders.Protocol, c Confidence) {
+func (a *aggregator) connect(h *hostAgg, line *rules.Host, f *Flow, srv netip.Addr, cliPort uint16, ref example, key svcKey, p decoders.Protocol, c Confidence) {
 	a.scratch = a.cat.Match(a.scratch[:0], line.Roles, rules.Connect, key.port, key.t)
 	var hit []*rules.Entry
 	for _, e := range a.scratch {
@@ -358,7 +445,7 @@ func (a *aggregator) connect(h *hostAgg, line *rules.Host, f *Flow, srv netip.Ad
 	}
 }
 
-func (a *aggregator) unjudge(f *Flow, srv, cli netip.Addr, ref FlowRef, key svcKey, p decoders.Protocol, c Confidence) {
+func (a *aggregator) unjudge(f *Flow, srv, cli netip.Addr, ref example, key svcKey, p decoders.Protocol, c Confidence) {
 	k := unjKey{srv, key}
 	sv := a.unjudged[k]
 	if sv == nil {
@@ -372,11 +459,13 @@ func (a *aggregator) unjudge(f *Flow, srv, cli netip.Addr, ref FlowRef, key svcK
 	sv.add(f, cli, ref, p, c)
 }
 
-func (a *aggregator) record(f *Flow, ref FlowRef, p decoders.Protocol, c Confidence, verdict string, entries []*rules.Entry) {
+func (a *aggregator) record(f *Flow, ex example, j judgement) {
 	s, cl := f.server, 1-f.server
+	ref := ex.ref()
 	r := FlowRecord{
 		Client: ref.Client, ClientPort: ref.ClientPort, Server: ref.Server, ServerPort: ref.ServerPort,
-		Transport: ref.Transport, Protocol: p.String(), Confidence: c.String(), Verdict: verdict,
+		Transport: ref.Transport, Protocol: j.proto.String(), Protocols: protocolList(f.class.protocols()),
+		Confidence: j.conf.String(), Verdict: j.verdict, Detail: detailMap(&f.class),
 		ServerBy: f.serverBy.String(), End: f.end.String(),
 		Packets:         f.dir[0].packets + f.dir[1].packets,
 		Bytes:           f.dir[0].bytes + f.dir[1].bytes,
@@ -384,8 +473,11 @@ func (a *aggregator) record(f *Flow, ref FlowRef, p decoders.Protocol, c Confide
 		BytesToServer: f.dir[cl].bytes, BytesToClient: f.dir[s].bytes,
 		FirstSeen: ref.FirstSeen, LastSeen: time.Unix(0, f.last()).UTC(),
 	}
-	for _, e := range entries {
+	for _, e := range j.entries {
 		r.Catalog = append(r.Catalog, e.Ref())
+	}
+	if j.verdict == rules.Mismatch.String() {
+		r.Expected, r.Reason, r.Warning = j.payload.Expected, j.payload.Reason, j.payload.Warning
 	}
 	a.records = append(a.records, r)
 }

@@ -98,8 +98,13 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 		})
 	}
 	for _, sv := range hr.Services {
-		unexpected(sv, "")
+		note := ""
+		if slices.Contains(sv.Protocols, "rtp") {
+			note = "; it carries rtp outside any media range the catalog gives these roles"
+		}
+		unexpected(sv, note)
 	}
+	fs = append(fs, mismatchFindings(h, hr)...)
 	for _, sv := range hr.Attempts {
 		unexpected(sv, "; attempted, never answered")
 	}
@@ -116,6 +121,35 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 		})
 	}
 	return hr, fs
+}
+
+// mismatchFindings returns one finding per service and observed protocol
+// whose payload breaks what the catalog asks for.
+func mismatchFindings(h *hostAgg, hr HostReport) []Finding {
+	keys := make([]mmKey, 0, len(h.mismatches))
+	for k := range h.mismatches {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y mmKey) int {
+		return cmp.Or(cmp.Compare(x.svc.port, y.svc.port), cmp.Compare(x.svc.t, y.svc.t), cmp.Compare(x.proto, y.proto))
+	})
+	var fs []Finding
+	for _, k := range keys {
+		m := h.mismatches[k]
+		ex := m.example.ref()
+		f := Finding{
+			Kind: rules.Mismatch.String(), Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
+			Port: strconv.Itoa(int(k.svc.port)), Transport: k.svc.t.String(), Protocol: k.proto.String(),
+			Expected: m.expected, Warning: m.warning, Flows: m.flows, Packets: m.packets, Bytes: m.bytes,
+			FirstSeen: nanoTime(m.first), LastSeen: nanoTime(m.last), Example: &ex, Detail: m.reason,
+			Evidence: m.evidence,
+		}
+		for _, e := range m.entries {
+			f.Catalog = append(f.Catalog, entryRef(e))
+		}
+		fs = append(fs, f)
+	}
+	return fs
 }
 
 func missingDetail(e *rules.Entry) string {
@@ -136,7 +170,7 @@ func services(m map[svcKey]*svcAgg) []Service {
 			Port: sv.key.port, Transport: sv.key.t.String(), Protocols: protoNames(sv.protos),
 			Confidence: sv.conf.String(), Catalog: []EntryRef{},
 			Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes, Peers: len(sv.peers),
-			FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last), Example: sv.example,
+			FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last), Example: sv.example.ref(),
 		}
 		if sv.verdict != 0 {
 			s.Verdict = sv.verdict.String()

@@ -13,6 +13,10 @@ import (
 
 const tcpTransport = decoders.TCP
 
+// maxInspected caps the flows whose payload is inspected at once; each
+// holds an inspection state until it is named or its budget is spent.
+const maxInspected = 1 << 16
+
 // Config holds the engine's options. NewConfig sets the defaults.
 type Config struct {
 	Catalog   *rules.Catalog
@@ -53,6 +57,7 @@ type Engine struct {
 	pkt    decoders.Packet
 	table  *flowTable
 	frags  *fragments
+	insp   *inspector
 	agg    *aggregator
 	now    int64 // latest capture time seen
 	swept  int64 // capture time of the last expiry sweep
@@ -76,6 +81,7 @@ func NewEngine(cfg Config) *Engine {
 		dec:   decoders.NewDecoder(),
 		table: newFlowTable(cfg.MaxFlows, int64(cfg.TCPIdle), int64(cfg.UDPIdle), int64(cfg.Linger)),
 		frags: newFragments(1 << 16),
+		insp:  newInspector(maxInspected),
 		agg:   newAggregator(cfg.Catalog, cfg.Inventory, cfg.KeepFlows),
 	}
 }
@@ -131,6 +137,9 @@ func (e *Engine) Packet(cp *capture.Packet) {
 	f.dir[d].add(ts, cp.WireLen, p.PayloadLen)
 	if p.Transport == decoders.TCP {
 		e.tcpFlags(f, d, p.Flags)
+	}
+	if !f.class.done {
+		e.insp.observe(f, d, p)
 	}
 	e.table.listFor(f).touch(f)
 }
@@ -230,6 +239,7 @@ func (e *Engine) endReason(f *Flow, why EndReason) EndReason {
 // end judges a flow and frees it.
 func (e *Engine) end(f *Flow, why EndReason) {
 	f.end = why
+	e.insp.finish(f)
 	e.agg.flow(f)
 	e.table.release(f)
 }

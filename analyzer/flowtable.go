@@ -61,7 +61,7 @@ type flowTable struct {
 }
 
 func newFlowTable(max int, tcpIdle, udpIdle, linger int64) *flowTable {
-	t := &flowTable{flows: make(map[FlowKey]*Flow, min(max, 1<<16)), max: max}
+	t := &flowTable{flows: make(map[FlowKey]*Flow, min(max, 1024)), max: max}
 	t.tcp.timeout = tcpIdle
 	t.udp.timeout = udpIdle
 	t.closing.timeout = linger

@@ -107,6 +107,7 @@ type Finding struct {
 	Transport string     `json:"transport"`
 	Protocol  string     `json:"protocol,omitempty"`
 	Expected  string     `json:"expected,omitempty"` // what the catalog asks for, for mismatches
+	Warning   bool       `json:"warning,omitempty"`  // a suspicion rather than a fact: TLS 1.3 hides client certificates
 	Flows     uint64     `json:"flows"`
 	Packets   uint64     `json:"packets"`
 	Bytes     uint64     `json:"bytes"`
@@ -114,7 +115,8 @@ type Finding struct {
 	LastSeen  time.Time  `json:"last_seen,omitzero"`
 	Catalog   []EntryRef `json:"catalog,omitempty"`
 	Example   *FlowRef   `json:"example,omitempty"`
-	Detail    string     `json:"detail,omitempty"`
+	Detail    string     `json:"detail,omitempty"`   // why it is a finding
+	Evidence  string     `json:"evidence,omitempty"` // what the example flow's payload showed
 }
 
 // Unjudged aggregates flows whose server is not in the inventory.
@@ -143,23 +145,28 @@ type FlowRef struct {
 
 // FlowRecord is one flow, for --flows.
 type FlowRecord struct {
-	Client          string    `json:"client"`
-	ClientPort      uint16    `json:"client_port"`
-	Server          string    `json:"server"`
-	ServerPort      uint16    `json:"server_port"`
-	Transport       string    `json:"transport"`
-	Protocol        string    `json:"protocol"`
-	Confidence      string    `json:"confidence"`
-	Verdict         string    `json:"verdict"` // "expected", "unexpected", "mismatch", or "unjudged"
-	Catalog         []string  `json:"catalog,omitempty"`
-	ServerBy        string    `json:"server_by"` // how the server side was decided
-	End             string    `json:"end"`       // closed, reset, idle, evicted or open
-	Packets         uint64    `json:"packets"`
-	Bytes           uint64    `json:"bytes"`
-	PacketsToServer uint64    `json:"packets_to_server"`
-	PacketsToClient uint64    `json:"packets_to_client"`
-	BytesToServer   uint64    `json:"bytes_to_server"`
-	BytesToClient   uint64    `json:"bytes_to_client"`
-	FirstSeen       time.Time `json:"first_seen"`
-	LastSeen        time.Time `json:"last_seen"`
+	Client          string            `json:"client"`
+	ClientPort      uint16            `json:"client_port"`
+	Server          string            `json:"server"`
+	ServerPort      uint16            `json:"server_port"`
+	Transport       string            `json:"transport"`
+	Protocol        string            `json:"protocol"`            // the main protocol: the last one confirmed, or the port's guess
+	Protocols       []string          `json:"protocols,omitempty"` // every protocol the payload confirmed, in order (stun, rtp)
+	Confidence      string            `json:"confidence"`
+	Detail          map[string]string `json:"detail,omitempty"`   // what the payload showed: sni, version, client-cert, pt, first-bytes…
+	Verdict         string            `json:"verdict"`            // "expected", "unexpected", "mismatch", or "unjudged"
+	Expected        string            `json:"expected,omitempty"` // for mismatches: what the catalog asks for
+	Reason          string            `json:"reason,omitempty"`   // for mismatches: why the payload breaks it
+	Warning         bool              `json:"warning,omitempty"`  // the mismatch is a suspicion (TLS 1.3 hides client certificates)
+	Catalog         []string          `json:"catalog,omitempty"`
+	ServerBy        string            `json:"server_by"` // how the server side was decided
+	End             string            `json:"end"`       // closed, reset, idle, evicted or open
+	Packets         uint64            `json:"packets"`
+	Bytes           uint64            `json:"bytes"`
+	PacketsToServer uint64            `json:"packets_to_server"`
+	PacketsToClient uint64            `json:"packets_to_client"`
+	BytesToServer   uint64            `json:"bytes_to_server"`
+	BytesToClient   uint64            `json:"bytes_to_client"`
+	FirstSeen       time.Time         `json:"first_seen"`
+	LastSeen        time.Time         `json:"last_seen"`
 }

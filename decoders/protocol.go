@@ -56,10 +56,10 @@ const (
 	TDS                 // SQL Server Tabular Data Stream
 	DHCP                // DHCP/BOOTP
 	DNS                 // DNS over UDP or TCP
-	numProtocols
+	NumProtocols // how many protocols the vocabulary has
 )
 
-var protocolNames = [numProtocols]string{
+var protocolNames = [NumProtocols]string{
 	Unknown:    "unknown",
 	TLS:        "tls",
 	DTLS:       "dtls",
@@ -80,7 +80,7 @@ var protocolNames = [numProtocols]string{
 
 // String returns the protocol's stable name, such as "tls" or "ms-turn".
 func (p Protocol) String() string {
-	if p < numProtocols {
+	if p < NumProtocols {
 		return protocolNames[p]
 	}
 	return "protocol-" + itoa(int(p))
@@ -99,7 +99,7 @@ func ParseProtocol(s string) (Protocol, bool) {
 
 // Protocols returns every protocol in the vocabulary, Unknown first.
 func Protocols() []Protocol {
-	ps := make([]Protocol, numProtocols)
+	ps := make([]Protocol, NumProtocols)
 	for i := range ps {
 		ps[i] = Protocol(i)
 	}

@@ -132,6 +132,32 @@ func (c Condition) alternatives() string {
 	return strings.Join(parts, " ")
 }
 
+// MTLS says when an entry asks for mutual TLS: a client certificate.
+type MTLS uint8
+
+// When a client certificate is required.
+const (
+	MTLSNo             MTLS = iota // server-authenticated TLS is enough
+	MTLSYes                        // always (server-to-server ports)
+	MTLSBetweenServers             // only when the connecting host is a server (Front End 5061: servers use MTLS, clients TLS)
+)
+
+var mtlsNames = [...]string{MTLSNo: "no", MTLSYes: "yes", MTLSBetweenServers: "servers"}
+
+// String returns "no", "yes" or "servers", as in the data file.
+func (m MTLS) String() string {
+	if int(m) < len(mtlsNames) {
+		return mtlsNames[m]
+	}
+	return "mtls-" + strconv.Itoa(int(m))
+}
+
+// Required reports whether a host with the roles peer, connecting to the
+// entry's port, must present a client certificate.
+func (m MTLS) Required(peer RoleSet) bool {
+	return m == MTLSYes || (m == MTLSBetweenServers && peer.IsServer())
+}
+
 // Entry is one row of the port catalog: who it is for, the port and
 // transport, which side of the connection the role is on, and what the
 // payload should be. Entries are shared between catalogs and must not be
@@ -150,7 +176,7 @@ type Entry struct {
 	Side          Side       // Listen or Connect
 	Protocol      string     // protocol cell as published
 	Expect        []decoders.Protocol
-	MTLS          bool   // the catalog asks for mutual TLS
+	MTLS          MTLS   // whether the catalog asks for mutual TLS
 	Media         bool   // a media port range
 	About         string // what the port is for, in a sentence
 }

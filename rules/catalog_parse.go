@@ -280,7 +280,7 @@ func (p *catalogParser) set(k catalogKey, v string, n, col int) {
 	case keyExpect:
 		e.Expect = p.protocols(v, n, col)
 	case keyMTLS:
-		e.MTLS = p.yesNo(k, v, n, col)
+		e.MTLS = p.mtls(v, n, col)
 	case keyMedia:
 		e.Media = p.yesNo(k, v, n, col)
 	case keyAbout:
@@ -424,6 +424,17 @@ func (p *catalogParser) yesNo(k catalogKey, v string, n, col int) bool {
 	}
 	p.errorf(n, col, ErrBadValue, "%s %q; want yes or no", keyNames[k], v)
 	return false
+}
+
+// mtls parses the value of an mtls key: yes, no or servers.
+func (p *catalogParser) mtls(v string, n, col int) MTLS {
+	for m, name := range mtlsNames {
+		if strings.EqualFold(v, name) {
+			return MTLS(m)
+		}
+	}
+	p.errorf(n, col, ErrBadValue, "mtls %q; want yes, no or servers", v)
+	return MTLSNo
 }
 
 // parseDecimal parses s, made of ASCII digits only, as a number no larger

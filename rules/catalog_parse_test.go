@@ -116,7 +116,7 @@ func TestParseCatalogErrors(t *testing.T) {
 		{"empty expect", minimalEntry + "expect\n", []wantError{
 			{5, 7, ErrBadValue, "bad value: expect needs at least one protocol; leave the key out to allow any payload"}}},
 		{"bad yes", minimalEntry + "mtls sure\n", []wantError{
-			{5, 6, ErrBadValue, `bad value: mtls "sure"; want yes or no`}}},
+			{5, 6, ErrBadValue, `bad value: mtls "sure"; want yes, no or servers`}}},
 		{"unterminated quote", minimalEntry + "about \"abc\n", []wantError{
 			{5, 7, ErrSyntax, "syntax error: quoted value without its closing quote or with a bad escape"}}},
 		{"text after quote", minimalEntry + "about \"abc\" def\n", []wantError{
@@ -163,7 +163,7 @@ func TestParseCatalogValues(t *testing.T) {
 				Table: "my.table-2", Row: 42, Pos: Pos{File: "f", Line: 2, Column: 1}, Source: "C# clients",
 				Roles: Condition{Any: []RoleSet{NewRoleSet(Client), NewRoleSet(Frontend, Mediation)}},
 				Low:   5000, High: 5010, From: 68, Transports: TCPAndUDP, Side: Connect,
-				Expect: []decoders.Protocol{decoders.RTP, decoders.MSTURN}, MTLS: true,
+				Expect: []decoders.Protocol{decoders.RTP, decoders.MSTURN}, MTLS: MTLSYes,
 			},
 		},
 		{

@@ -157,8 +157,8 @@ func dumpCatalog(c *Catalog) string {
 			if len(e.Expect) > 0 {
 				fmt.Fprintf(&b, "  expect: %v", e.Expect)
 			}
-			if e.MTLS {
-				b.WriteString("  mtls")
+			if e.MTLS != MTLSNo {
+				b.WriteString("  mtls=" + e.MTLS.String())
 			}
 			if e.Media {
 				b.WriteString("  media")

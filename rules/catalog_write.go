@@ -64,8 +64,8 @@ func writeEntry(b *bytes.Buffer, e *Entry) {
 		}
 		kv(keyExpect, strings.Join(names, " "))
 	}
-	if e.MTLS {
-		kv(keyMTLS, "yes")
+	if e.MTLS != MTLSNo {
+		kv(keyMTLS, e.MTLS.String())
 	}
 	if e.Media {
 		kv(keyMedia, "yes")

@@ -182,7 +182,7 @@ type entryJSON struct {
 	Side          string   `json:"side"`
 	Protocol      string   `json:"protocol"`
 	Expect        []string `json:"expect"`
-	MTLS          bool     `json:"mtls"`
+	MTLS          string   `json:"mtls"` // "no", "yes" or "servers" (only between servers)
 	Media         bool     `json:"media"`
 	Empty         bool     `json:"empty"`
 	About         string   `json:"about"`
@@ -193,7 +193,7 @@ func toEntryJSON(en *rules.Entry) entryJSON {
 		Ref: en.Ref(), Table: en.Table, Row: en.Row, Line: en.Pos.String(), Source: en.Source,
 		Roles: en.Roles.String(), Service: en.Service, Port: en.PortText(), PortLow: en.Low, PortHigh: en.High,
 		PublishedPort: en.PublishedPort, From: en.From, Transport: en.Transports.String(), Side: en.Side.String(),
-		Protocol: en.Protocol, Expect: []string{}, MTLS: en.MTLS, Media: en.Media, Empty: en.Empty(), About: en.About,
+		Protocol: en.Protocol, Expect: []string{}, MTLS: en.MTLS.String(), Media: en.Media, Empty: en.Empty(), About: en.About,
 	}
 	for _, p := range en.Expect {
 		j.Expect = append(j.Expect, p.String())
@@ -222,7 +222,7 @@ func renderCatalogCSV(_ *env, w io.Writer, entries []*rules.Entry) error {
 		j := toEntryJSON(en)
 		cw.Write([]string{j.Ref, j.Table, strconv.Itoa(j.Row), j.Source, j.Roles, j.Service,
 			portNum(j.PortLow, j.Empty), portNum(j.PortHigh, j.Empty), j.PublishedPort, portNum(j.From, j.From == 0),
-			j.Transport, j.Side, j.Protocol, strings.Join(j.Expect, " "), strconv.FormatBool(j.MTLS), strconv.FormatBool(j.Media), j.About})
+			j.Transport, j.Side, j.Protocol, strings.Join(j.Expect, " "), j.MTLS, strconv.FormatBool(j.Media), j.About})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -59,7 +59,7 @@ func writeMDFindings(b *strings.Builder, fs []analyzer.Finding) {
 		fmt.Fprintf(b, "None.\n")
 		return
 	}
-	fmt.Fprintf(b, "| Kind | Host | Port | Protocol | Flows | First seen | Last seen | Catalog / example |\n|---|---|---|---|---:|---|---|---|\n")
+	fmt.Fprintf(b, "| Kind | Host | Port | Protocol | Flows | First seen | Last seen | Why | Catalog / example |\n|---|---|---|---|---:|---|---|---|---|\n")
 	for _, f := range fs {
 		host := f.Host
 		if f.Name != "" {
@@ -69,8 +69,16 @@ func writeMDFindings(b *strings.Builder, fs []analyzer.Finding) {
 		if f.Example != nil {
 			evidence = exampleText(*f.Example)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s/%s | %s | %d | %s | %s | %s |\n", f.Kind, md(host), f.Port, f.Transport, md(f.Protocol), f.Flows,
-			stamp(f.FirstSeen), stamp(f.LastSeen), md(evidence))
+		why := f.Detail
+		if f.Kind == "mismatch" {
+			why = "asks for " + f.Expected + "; " + f.Detail
+		}
+		kind := f.Kind
+		if f.Warning {
+			kind += " (warning)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s/%s | %s | %d | %s | %s | %s | %s |\n", kind, md(host), f.Port, f.Transport, md(f.Protocol), f.Flows,
+			stamp(f.FirstSeen), stamp(f.LastSeen), md(why), md(evidence))
 	}
 }
 

@@ -244,7 +244,19 @@ func writeFindingSummary(b *strings.Builder, st *styles, r *analyzer.Report) {
 		if f.Example != nil {
 			line += fmt.Sprintf(", e.g. %s:%d → %s:%d", f.Example.Client, f.Example.ClientPort, f.Example.Server, f.Example.ServerPort)
 		}
-		fmt.Fprintf(b, "  %s %s\n", st.verdict(f.Kind).Render(f.Kind), escape(line))
+		label := f.Kind
+		if f.Warning {
+			label = "warning"
+		}
+		fmt.Fprintf(b, "  %s %s\n", st.verdict(f.Kind).Render(label), escape(line))
+		why := f.Detail
+		if f.Kind == "mismatch" {
+			why = "the catalog asks for " + f.Expected + "; " + f.Detail
+		}
+		fmt.Fprintf(b, "    %s\n", st.dim.Render(escape(why)))
+		if f.Evidence != "" {
+			fmt.Fprintf(b, "    %s\n", st.dim.Render("evidence: "+escape(f.Evidence)))
+		}
 	}
 }
 
