@@ -85,6 +85,17 @@ func TestSampleVerdictsMatchTheGenerator(t *testing.T) {
 			bad = append(bad, fmt.Sprintf("%s → %s %s: got server %s, verdict %s, %d packets; want server %s, verdict %s, %d packets (%s)",
 				want.Client, want.Server, want.Transport, server, f.Verdict, f.Packets, want.Server, wantVerdict, want.Packets, want.Why))
 		}
+		// The payload names the protocol the generator wrote; flows of
+		// protocols outside the vocabulary (RDP, SMB, telnet, SNMP) stay
+		// unknown rather than being guessed from their port.
+		gotProto := f.Protocol
+		if f.Confidence != "dpi" {
+			gotProto = "unknown"
+		}
+		if gotProto != want.Protocol.String() {
+			bad = append(bad, fmt.Sprintf("%s → %s %s: named %s (%s, all %v), want %s (%s)",
+				want.Client, want.Server, want.Transport, f.Protocol, f.Confidence, f.Protocols, want.Protocol, want.Detail))
+		}
 	}
 	sort.Strings(bad)
 	for _, b := range bad {

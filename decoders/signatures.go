@@ -36,8 +36,8 @@ var portHints = map[uint16]Protocol{
 	1433: TDS, 1434: SQLBrowser, 3478: STUN, 4443: TLS, 5060: SIP, 5061: TLS, 8057: TLS,
 	8058: TLS, 8080: HTTP, 808: NetTCP, 5041: TLS, 5062: TLS, 5063: TLS, 5064: TLS, 5065: TLS,
 	5067: TLS, 5068: SIP, 5070: TLS, 5071: TLS, 5072: TLS, 5073: TLS, 5075: TLS, 5076: TLS,
-	5080: TLS, 5081: SIP, 5082: TLS, 5086: TLS, 5087: TLS, 8060: TLS, 8061: TLS, 8404: TLS,
-	881: TLS, 448: TLS,
+	5080: NetTCP, 5081: SIP, 5082: TLS, 5086: TLS, 5087: TLS, 8060: TLS, 8061: TLS, 8404: TLS,
+	881: TLS, 448: NetTCP,
 }
 
 // PortHint returns the protocol a server port suggests, or Unknown.
