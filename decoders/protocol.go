@@ -40,23 +40,23 @@ type Protocol uint8
 // The protocols lyncaudit names. Their string forms are stable: they appear
 // in JSON reports and in the catalog's expect lines.
 const (
-	Unknown    Protocol = iota
-	TLS                 // TLS over TCP (SIP/TLS, HTTPS, PSOM, MTLS alike until told apart)
-	DTLS                // DTLS over UDP
-	SIP                 // SIP in clear text, over UDP or TCP
-	STUN                // STUN/TURN (RFC 5389/8489, RFC 3489)
-	MSTURN              // Microsoft's TURN dialect and its pseudo-TLS framing on TCP 443
-	RTP                 // RTP or SRTP media
-	RTCP                // RTCP or SRTCP only
-	HTTP                // HTTP/1.x in clear text
-	HTTP2               // HTTP/2 with the cleartext preface
-	DCERPC              // DCE/RPC connection-oriented (DCOM, RPC endpoint mapper)
-	NetTCP              // .NET Message Framing (WCF net.tcp)
-	SQLBrowser          // SQL Server Resolution Protocol (UDP 1434)
-	TDS                 // SQL Server Tabular Data Stream
-	DHCP                // DHCP/BOOTP
-	DNS                 // DNS over UDP or TCP
-	NumProtocols // how many protocols the vocabulary has
+	Unknown      Protocol = iota
+	TLS                   // TLS over TCP (SIP/TLS, HTTPS, PSOM, MTLS alike until told apart)
+	DTLS                  // DTLS over UDP
+	SIP                   // SIP in clear text, over UDP or TCP
+	STUN                  // STUN/TURN (RFC 5389/8489, RFC 3489)
+	MSTURN                // Microsoft's TURN dialect and its pseudo-TLS framing on TCP 443
+	RTP                   // RTP or SRTP media
+	RTCP                  // RTCP or SRTCP only
+	HTTP                  // HTTP/1.x in clear text
+	HTTP2                 // HTTP/2 with the cleartext preface
+	DCERPC                // DCE/RPC connection-oriented (DCOM, RPC endpoint mapper)
+	NetTCP                // .NET Message Framing (WCF net.tcp)
+	SQLBrowser            // SQL Server Resolution Protocol (UDP 1434)
+	TDS                   // SQL Server Tabular Data Stream
+	DHCP                  // DHCP/BOOTP
+	DNS                   // DNS over UDP or TCP
+	NumProtocols          // how many protocols the vocabulary has
 )
 
 var protocolNames = [NumProtocols]string{
