@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
@@ -330,7 +331,12 @@ func detailMap(c *classifier) map[string]string {
 		}
 	}
 	if c.nprotos == 0 && c.evLen > 0 {
-		m["first-bytes"] = string(c.evidence[:c.evLen])
+		// Both forms: hex is exact, the quoted text is what a person reads
+		// ("Microsoft Window…" from a shell on a media port).
+		b := c.evidence[:c.evLen]
+		m["first-bytes"] = hex.EncodeToString(b)
+		q := strconv.QuoteToASCII(string(b))
+		m["first-text"] = q[1 : len(q)-1]
 	}
 	if len(m) == 0 {
 		return nil
