@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lyncaudit/lyncaudit/analyzer/capture"
+	"github.com/lyncaudit/lyncaudit/analyzer/filter"
 	"github.com/lyncaudit/lyncaudit/decoders"
 	"github.com/lyncaudit/lyncaudit/rules"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	Linger    time.Duration    // a closed TCP flow stays this long for stragglers
 	MaxFlows  int              // cap on live flows; the longest idle is evicted beyond it
 	KeepFlows bool             // keep a record of every flow for the report
+	Filter    *filter.Filter   // when set, only packets it matches are analysed
 }
 
 // NewConfig returns the default configuration with the built-in catalog.
@@ -114,6 +116,10 @@ func (e *Engine) Read(src Source) error {
 func (e *Engine) Packet(cp *capture.Packet) {
 	ts := cp.Timestamp
 	e.countCapture(cp)
+	if e.cfg.Filter != nil && !e.cfg.Filter.Match(cp.LinkType, cp.Data) {
+		e.totals.Filtered++
+		return
+	}
 	p := &e.pkt
 	if r := e.dec.Decode(cp.LinkType, cp.Data, p); r != decoders.OK {
 		e.undec[r]++
@@ -259,6 +265,9 @@ func (e *Engine) Report() *Report {
 		if n > 0 {
 			t.Undecodable[decoders.Reason(r).String()] = n
 		}
+	}
+	if e.cfg.Filter != nil {
+		t.Filter = e.cfg.Filter.String()
 	}
 	if t.Packets > 0 {
 		t.FirstSeen = time.Unix(0, e.first).UTC()

@@ -37,8 +37,10 @@ type CaptureInfo struct {
 // Totals sums the whole run.
 type Totals struct {
 	Packets     uint64            `json:"packets"`
-	Bytes       uint64            `json:"bytes"`   // wire length of all frames
-	Decoded     uint64            `json:"decoded"` // frames decoded to a TCP or UDP packet
+	Bytes       uint64            `json:"bytes"`              // wire length of all frames
+	Filter      string            `json:"filter,omitempty"`   // the capture filter applied, normalised
+	Filtered    uint64            `json:"filtered,omitempty"` // frames the filter dropped
+	Decoded     uint64            `json:"decoded"`            // frames decoded to a TCP or UDP packet
 	Undecodable map[string]uint64 `json:"undecodable"`
 	Flows       uint64            `json:"flows"`
 	Evicted     uint64            `json:"evicted"`    // flows ended early because the flow table was full

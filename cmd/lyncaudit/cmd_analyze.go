@@ -8,6 +8,7 @@ import (
 
 	"github.com/lyncaudit/lyncaudit/analyzer"
 	"github.com/lyncaudit/lyncaudit/analyzer/capture"
+	"github.com/lyncaudit/lyncaudit/analyzer/filter"
 	"github.com/lyncaudit/lyncaudit/decoders"
 	"github.com/lyncaudit/lyncaudit/rules"
 	"github.com/spf13/pflag"
@@ -48,6 +49,7 @@ the report says so.`,
 		fs.StringArrayVar(&o.catalogs, "catalog", nil, "add or override catalog entries from `FILE` (repeatable)")
 		fs.StringVarP(&o.format, "format", "f", "text", "report format: text, json, csv or md")
 		fs.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+		fs.StringVar(&o.filter, "filter", "", "analyse only packets matching this tcpdump `EXPRESSION` (host, net, port, portrange, src, dst, tcp, udp, ip, ip6, vlan, and, or, not)")
 		fs.BoolVar(&o.cfg.KeepFlows, "flows", false, "include every flow in the report (json, csv, text)")
 		fs.StringVar(&o.failOn, "fail-on", "unexpected", "exit 1 when a finding of this kind or worse is found: missing, unexpected, mismatch or none")
 		fs.IntVar(&o.cfg.MaxFlows, "max-flows", o.cfg.MaxFlows, "cap on live flows; beyond it the longest idle flow is ended early")
@@ -64,6 +66,7 @@ type analyzeOptions struct {
 	format    string
 	output    string
 	failOn    string
+	filter    string
 }
 
 // renderers maps --format to the function writing the report.
@@ -75,6 +78,11 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 	render, err := o.check(args)
 	if err != nil {
 		return err
+	}
+	if o.filter != "" {
+		if o.cfg.Filter, err = filter.Compile(o.filter); err != nil {
+			return &usageError{err.Error()}
+		}
 	}
 	if o.cfg.Catalog, err = loadCatalog(o.catalogs); err != nil {
 		return err

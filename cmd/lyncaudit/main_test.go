@@ -149,3 +149,35 @@ func TestHelp(t *testing.T) {
 		t.Errorf("no arguments: status %d, stderr %q", r.status, r.stderr)
 	}
 }
+
+func TestAnalyzeFilter(t *testing.T) {
+	capFile := writeFile(t, "one.pcap", udpPcap())
+	for _, tt := range []struct {
+		expr              string
+		filtered, decoded string
+	}{
+		{"udp and dst port 5060", `"filtered"`, `"decoded": 1,`},
+		{"tcp or host 10.9.9.9", `"filtered": 1,`, `"decoded": 0,`},
+	} {
+		t.Run(tt.expr, func(t *testing.T) {
+			r := runCmd(t, nil, "analyze", "-f", "json", "--filter", tt.expr, capFile)
+			if r.status != exitOK {
+				t.Fatalf("status %d: %s", r.status, r.stderr)
+			}
+			if tt.filtered == `"filtered"` {
+				if strings.Contains(r.stdout, `"filtered"`) {
+					t.Errorf("no packet was filtered, but the report says some were:\n%s", r.stdout)
+				}
+			} else if !strings.Contains(r.stdout, tt.filtered) {
+				t.Errorf("report lacks %s:\n%s", tt.filtered, r.stdout)
+			}
+			if !strings.Contains(r.stdout, tt.decoded) {
+				t.Errorf("report lacks %s:\n%s", tt.decoded, r.stdout)
+			}
+		})
+	}
+	r := runCmd(t, nil, "analyze", "--filter", "ether host 1:2:3:4:5:6", capFile)
+	if r.status != exitInput || !strings.Contains(r.stderr, `unsupported "ether host" at column 1`) {
+		t.Errorf("unsupported filter: status %d, stderr %q", r.status, r.stderr)
+	}
+}

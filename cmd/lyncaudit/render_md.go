@@ -16,7 +16,10 @@ func renderMarkdown(_ *env, w io.Writer, r *analyzer.Report) error {
 	fmt.Fprintf(&b, "# lyncaudit report\n\n")
 	fmt.Fprintf(&b, "- Captures: %s\n", mdCaptures(r.Captures))
 	fmt.Fprintf(&b, "- Traffic: %s, %s, %s (%s)\n", plural(t.Packets, "packet"), size(t.Bytes), plural(t.Flows, "flow"), span(t.FirstSeen, t.LastSeen))
-	if skipped := t.Packets - t.Decoded; skipped > 0 {
+	if t.Filter != "" {
+		fmt.Fprintf(&b, "- Filter: `%s` kept %s of %s\n", md(t.Filter), count(t.Packets-t.Filtered), plural(t.Packets, "packet"))
+	}
+	if skipped := t.Packets - t.Filtered - t.Decoded; skipped > 0 {
 		fmt.Fprintf(&b, "- Not analysed: %s (%s)\n", plural(skipped, "frame"), reasons(t.Undecodable))
 	}
 	if t.Evicted > 0 {

@@ -44,7 +44,10 @@ func writeRunSummary(b *strings.Builder, st *styles, r *analyzer.Report) {
 	for _, c := range r.Captures {
 		fmt.Fprintf(b, "  %s  %s\n", escape(c.Name), st.dim.Render(fmt.Sprintf("%s, %s, %s", c.Format, plural(c.Packets, "packet"), span(c.FirstSeen, c.LastSeen))))
 	}
-	if skipped := t.Packets - t.Decoded; skipped > 0 {
+	if t.Filter != "" {
+		fmt.Fprintf(b, "  %s\n", st.dim.Render(fmt.Sprintf("filter %q kept %s of %s", t.Filter, count(t.Packets-t.Filtered), plural(t.Packets, "packet"))))
+	}
+	if skipped := t.Packets - t.Filtered - t.Decoded; skipped > 0 {
 		fmt.Fprintf(b, "  %s\n", st.dim.Render(fmt.Sprintf("not analysed: %s (%s)", plural(skipped, "frame"), reasons(t.Undecodable))))
 	}
 	if t.Evicted > 0 {
