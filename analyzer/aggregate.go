@@ -138,6 +138,7 @@ type mmAgg struct {
 	expected, reason string
 	warning          bool
 	evidence         string
+	obs              rules.Observed // of the first flow, to judge again on reload
 }
 
 // mismatch adds a mismatched flow to the host's findings.
@@ -151,6 +152,8 @@ func (h *hostAgg) mismatch(k svcKey, j judgement, f *Flow, peer netip.Addr, ex e
 	if m.flows == 0 || f.first() < m.first {
 		m.evidence = evidence(&f.class)
 		m.reason = j.payload.Reason
+		m.obs = j.obs
+		m.obs.Protocols = append([]decoders.Protocol(nil), j.obs.Protocols...)
 	}
 	// A service is only a warning while every flow of it is.
 	m.warning = m.warning && j.payload.Warning
@@ -334,13 +337,45 @@ func narrowest(es []*rules.Entry, from uint16) int {
 	return w
 }
 
-// judgement is what flow concluded about one flow, for its record.
+// judgement is what judge concluded about one flow.
 type judgement struct {
-	verdict string // expected, unexpected, mismatch, unjudged
+	v       rules.Verdict // 0 when the server is not in the inventory
+	verdict string        // expected, unexpected, mismatch, unjudged
 	entries []*rules.Entry
 	proto   decoders.Protocol
 	conf    Confidence
 	payload rules.PayloadVerdict
+	obs     rules.Observed // what the payload verdict was based on
+}
+
+// judge decides a flow's verdict, without recording it anywhere.
+func (a *aggregator) judge(f *Flow) judgement {
+	s, c := int(f.server), 1-int(f.server)
+	_, srvPort := f.Key.endpoint(s)
+	t := f.Key.Transport
+	j := judgement{verdict: "unjudged", proto: f.class.protocol()}
+	if j.proto != decoders.Unknown {
+		j.conf = ConfDPI
+	}
+	if line := f.hosts[s]; line != nil {
+		j.v, j.entries = a.cat.Judge(line.Roles, srvPort, t)
+		if j.v == rules.Expected {
+			var peer rules.RoleSet
+			if p := f.hosts[c]; p != nil {
+				peer = p.Roles
+			}
+			j.obs = a.observed(f, peer)
+			j.payload = rules.CheckPayload(j.entries, j.obs)
+			if !j.payload.OK {
+				j.v = rules.Mismatch
+			}
+		}
+		j.verdict = j.v.String()
+	}
+	if j.conf == ConfNone {
+		j.proto, j.conf = guess(j.entries, t, srvPort)
+	}
+	return j
 }
 
 // flow judges an ended flow and adds it to its hosts and services.
@@ -352,30 +387,10 @@ func (a *aggregator) flow(f *Flow) {
 	ref := example{client: netip.AddrPortFrom(cli, cliPort), server: netip.AddrPortFrom(srv, srvPort), t: t, first: f.first()}
 	key := svcKey{srvPort, t}
 	answered := f.answered()
-	j := judgement{verdict: "unjudged", proto: f.class.protocol()}
-	if j.proto != decoders.Unknown {
-		j.conf = ConfDPI
-	}
-	var peer rules.RoleSet
-	if line := f.hosts[c]; line != nil {
-		peer = line.Roles
-	}
-
+	j := a.judge(f)
 	if line := f.hosts[s]; line != nil {
 		h := a.hostFor(srv, line)
 		h.sawAddr(srv)
-		var v rules.Verdict
-		v, j.entries = a.cat.Judge(line.Roles, srvPort, t)
-		if v == rules.Expected {
-			j.payload = rules.CheckPayload(j.entries, a.observed(f, peer))
-			if !j.payload.OK {
-				v = rules.Mismatch
-			}
-		}
-		if j.conf == ConfNone {
-			j.proto, j.conf = guess(j.entries, t, srvPort)
-		}
-		j.verdict = v.String()
 		// A port nobody answered was not served: the attempt is judged
 		// (an unexpected one is still a finding) but it does not satisfy
 		// the catalog entry.
@@ -388,15 +403,12 @@ func (a *aggregator) flow(f *Flow) {
 		}
 		sv := h.service(m, key)
 		sv.entries = j.entries
-		sv.verdict = max(sv.verdict, v) // Mismatch outranks Expected
+		sv.verdict = max(sv.verdict, j.v) // Mismatch outranks Expected
 		sv.add(f, cli, ref, j.proto, j.conf)
-		if v == rules.Mismatch {
+		if j.v == rules.Mismatch {
 			h.mismatch(key, j, f, cli, ref)
 		}
 	} else {
-		if j.conf == ConfNone {
-			j.proto, j.conf = guess(nil, t, srvPort)
-		}
 		a.unjudge(f, srv, cli, ref, key, j.proto, j.conf)
 	}
 	if line := f.hosts[c]; line != nil {
@@ -415,7 +427,7 @@ func (a *aggregator) flow(f *Flow) {
 func (a *aggregator) observed(f *Flow, peer rules.RoleSet) rules.Observed {
 	obs := rules.Observed{
 		Protocols: f.class.protocols(),
-		Payload:   f.dir[1-f.server].payload > 0,
+		Payload:   f.dir[0].payload+f.dir[1].payload > 0,
 		Peer:      peer,
 	}
 	if d := f.class.detail; d != nil {

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,6 +29,9 @@ type Config struct {
 	MaxFlows  int              // cap on live flows; the longest idle is evicted beyond it
 	KeepFlows bool             // keep a record of every flow for the report
 	Filter    *filter.Filter   // when set, only packets it matches are analysed
+	// OnAlert, when set, hears each new unexpected or mismatched finding
+	// as soon as a flow shows it (see Alert).
+	OnAlert func(Alert)
 }
 
 // NewConfig returns the default configuration with the built-in catalog.
@@ -68,6 +72,8 @@ type Engine struct {
 	first  int64
 	caps   []CaptureInfo
 	cur    *CaptureInfo
+
+	alerted map[alertKey]struct{} // alerts already given
 }
 
 // NewEngine returns an engine ready for packets.
@@ -146,6 +152,9 @@ func (e *Engine) Packet(cp *capture.Packet) {
 	}
 	if !f.class.done {
 		e.insp.observe(f, d, p)
+		if f.class.done {
+			e.alert(f, false)
+		}
 	}
 	e.table.listFor(f).touch(f)
 }
@@ -246,6 +255,7 @@ func (e *Engine) endReason(f *Flow, why EndReason) EndReason {
 func (e *Engine) end(f *Flow, why EndReason) {
 	f.end = why
 	e.insp.finish(f)
+	e.alert(f, true)
 	e.agg.flow(f)
 	e.table.release(f)
 }
@@ -256,6 +266,11 @@ func (e *Engine) Report() *Report {
 	for _, f := range e.table.flows {
 		e.end(f, e.endReason(f, EndOpen))
 	}
+	return e.build(e.agg)
+}
+
+// build makes the report from agg and the engine's counters.
+func (e *Engine) build(agg *aggregator) *Report {
 	t := e.totals
 	t.Evicted = e.table.evicted
 	t.PeakFlows = e.table.peak
@@ -273,9 +288,9 @@ func (e *Engine) Report() *Report {
 		t.FirstSeen = time.Unix(0, e.first).UTC()
 		t.LastSeen = time.Unix(0, e.now).UTC()
 	}
-	r := e.agg.report()
+	r := agg.report()
 	r.Schema = Schema
-	r.Captures = e.caps
+	r.Captures = slices.Clone(e.caps)
 	if r.Captures == nil {
 		r.Captures = []CaptureInfo{}
 	}
@@ -285,6 +300,9 @@ func (e *Engine) Report() *Report {
 		if c.Error != "" {
 			r.Warnings = append(r.Warnings, "analysis stopped early: "+c.Error)
 		}
+	}
+	if e.insp.skipped > 0 {
+		r.Warnings = append(r.Warnings, strconv.FormatUint(e.insp.skipped, 10)+" flows were not inspected: more than "+strconv.Itoa(e.insp.max)+" flows were being inspected at once")
 	}
 	return r
 }

@@ -104,6 +104,7 @@ type Flow struct {
 	rst      bool
 	rstFrom  [2]uint32 // RST segments sent by each side
 	end      EndReason
+	alerted  bool // judged for an alert already
 
 	hosts [2]*rules.Host // inventory lines of A and B, looked up once
 

@@ -10,7 +10,7 @@ import (
 // verdicts care.
 type Observed struct {
 	Protocols  []decoders.Protocol // names the signatures confirmed, in order; none when no signature named the flow
-	Payload    bool                // the client sent payload, so that naming none is evidence
+	Payload    bool                // the flow carried payload, so that naming none is evidence
 	ClientCert decoders.CertStatus // what the TLS handshake showed about a client certificate
 	Peer       RoleSet             // roles of the connecting host; empty when it is not in the inventory
 }

@@ -237,3 +237,14 @@ func (n *node) hasVLAN() bool {
 	}
 	return n.left.hasVLAN() || n.right.hasVLAN()
 }
+
+// hasNot reports whether the expression negates anything.
+func (n *node) hasNot() bool {
+	switch n.kind {
+	case nodePrim:
+		return false
+	case nodeNot:
+		return true
+	}
+	return n.left.hasNot() || n.right.hasNot()
+}

@@ -113,3 +113,22 @@ func (f *Filter) Match(lt decoders.LinkType, frame []byte) bool {
 func (f *Filter) HasVLAN() bool {
 	return f.tree != nil && f.tree.hasVLAN()
 }
+
+// Prefilter returns a program the kernel can run on an AF_PACKET socket
+// of link type lt to drop frames early, or nil when none can be trusted.
+// The kernel sees frames whose VLAN tag the driver took out, so a tagged
+// frame looks untagged to it: an expression without vlan and without
+// negation then keeps a superset of what Match keeps on the frame with
+// its tag put back, and is safe as a first pass. With vlan or not, it
+// could drop frames Match would keep, so the capture must filter in user
+// space only. Either way Match has the last word.
+func (f *Filter) Prefilter(lt decoders.LinkType) []bpf.RawInstruction {
+	if f.tree == nil || f.tree.hasVLAN() || f.tree.hasNot() {
+		return nil
+	}
+	p, err := f.Program(lt)
+	if err != nil {
+		return nil
+	}
+	return p
+}

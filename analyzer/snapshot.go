@@ -1,0 +1,59 @@
+package analyzer
+
+import "maps"
+
+// Snapshot returns the report as it would be if the capture ended now,
+// without ending any flow: the live command redraws it every interval.
+// Flows still in the table are judged as they stand.
+func (e *Engine) Snapshot() *Report {
+	agg := e.agg.clone()
+	for _, f := range e.table.flows {
+		agg.flow(f)
+	}
+	return e.build(agg)
+}
+
+// clone returns a deep copy of the aggregates, which flow can then add to
+// without touching a.
+func (a *aggregator) clone() *aggregator {
+	c := *a
+	c.scratch = nil
+	c.hosts = make(map[hostKey]*hostAgg, len(a.hosts))
+	for k, h := range a.hosts {
+		c.hosts[k] = h.clone()
+	}
+	c.unjudged = cloneServices(a.unjudged)
+	c.records = append([]FlowRecord(nil), a.records...)
+	return &c
+}
+
+func (h *hostAgg) clone() *hostAgg {
+	c := *h
+	c.services = cloneServices(h.services)
+	c.connects = cloneServices(h.connects)
+	c.attempts = cloneServices(h.attempts)
+	c.mismatches = make(map[mmKey]*mmAgg, len(h.mismatches))
+	for k, m := range h.mismatches {
+		mc := *m
+		mc.svcAgg = *m.svcAgg.clone()
+		c.mismatches[k] = &mc
+	}
+	c.matched = maps.Clone(h.matched)
+	c.seen = maps.Clone(h.seen)
+	return &c
+}
+
+func cloneServices[K comparable](m map[K]*svcAgg) map[K]*svcAgg {
+	c := make(map[K]*svcAgg, len(m))
+	for k, s := range m {
+		c[k] = s.clone()
+	}
+	return c
+}
+
+func (s *svcAgg) clone() *svcAgg {
+	c := *s
+	c.protos = maps.Clone(s.protos)
+	c.peers = maps.Clone(s.peers)
+	return &c
+}
