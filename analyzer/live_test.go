@@ -51,7 +51,9 @@ func TestAlertsMatchFindings(t *testing.T) {
 	cfg := NewConfig()
 	cfg.Inventory = inv
 	var alerts []string
-	cfg.OnAlert = func(a Alert) { alerts = append(alerts, fmt.Sprintf("%s %s %d/%s %s", a.Kind, a.Host, a.Port, a.Transport, a.Protocol)) }
+	cfg.OnAlert = func(a Alert) {
+		alerts = append(alerts, fmt.Sprintf("%s %s %d/%s %s", a.Kind, a.Host, a.Port, a.Transport, a.Protocol))
+	}
 	e := NewEngine(cfg)
 	for i := range ps {
 		e.Packet(&ps[i])

@@ -58,6 +58,39 @@ func captureFiles(tb testing.TB, dir string) []string {
 	return files
 }
 
+// samplePath is the committed sample capture, the one internal/lyncgen
+// generates with its sample options.
+const samplePath = "../testdata/sample.pcapng"
+
+// eachCapture runs fn as a subtest of t on every shared capture, named for
+// its path under the captures folder with forward slashes. It skips t when
+// the captures are not there.
+func eachCapture(t *testing.T, fn func(t *testing.T, name, path string)) {
+	t.Helper()
+	dir := capturesDir(t)
+	for _, path := range captureFiles(t, dir) {
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.ToSlash(rel)
+		t.Run(name, func(t *testing.T) { fn(t, name, path) })
+	}
+}
+
+// eachCaptureAndSample runs fn as eachCapture does, then on the committed
+// sample as "sample.pcapng". Without the shared captures it runs on the
+// sample alone.
+func eachCaptureAndSample(t *testing.T, fn func(t *testing.T, name, path string)) {
+	t.Helper()
+	if _, ok := findCaptures(); ok {
+		eachCapture(t, fn)
+	} else {
+		t.Logf("shared captures not found in %v: checking the sample only", capturesDirs)
+	}
+	t.Run("sample.pcapng", func(t *testing.T) { fn(t, "sample.pcapng", samplePath) })
+}
+
 // captureFrame is one frame of a capture file.
 type captureFrame struct {
 	number int // from 1, as tshark counts
@@ -70,33 +103,39 @@ type packetSource interface {
 	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
-// readCapture returns every frame of the pcap or pcapng file at path,
-// telling the two by their magic number rather than their name.
+// readCapture returns every frame of the pcap or pcapng file at path.
 func readCapture(tb testing.TB, path string) []captureFrame {
 	tb.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return readFrames(tb, path, raw)
+}
+
+// readFrames returns every frame of the pcap or pcapng capture raw (name
+// says which in errors), telling the two formats by their magic number.
+func readFrames(tb testing.TB, name string, raw []byte) []captureFrame {
+	tb.Helper()
 	var src packetSource
 	var linkType func(gopacket.CaptureInfo) LinkType
 	if bytes.HasPrefix(raw, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
 		r, err := pcapgo.NewNgReader(bytes.NewReader(raw), pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
-			tb.Fatalf("%s: %v", path, err)
+			tb.Fatalf("%s: %v", name, err)
 		}
 		src = r
 		linkType = func(ci gopacket.CaptureInfo) LinkType {
 			intf, err := r.Interface(ci.InterfaceIndex)
 			if err != nil {
-				tb.Fatalf("%s: %v", path, err)
+				tb.Fatalf("%s: %v", name, err)
 			}
 			return intf.LinkType
 		}
 	} else {
 		r, err := pcapgo.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			tb.Fatalf("%s: %v", path, err)
+			tb.Fatalf("%s: %v", name, err)
 		}
 		src = r
 		linkType = func(gopacket.CaptureInfo) LinkType { return r.LinkType() }
@@ -108,7 +147,7 @@ func readCapture(tb testing.TB, path string) []captureFrame {
 			return frames
 		}
 		if err != nil {
-			tb.Fatalf("%s: frame %d: %v", path, n, err)
+			tb.Fatalf("%s: frame %d: %v", name, n, err)
 		}
 		frames = append(frames, captureFrame{number: n, lt: linkType(ci), data: data})
 	}

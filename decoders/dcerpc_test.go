@@ -1,11 +1,8 @@
 package decoders
 
 import (
-	"bytes"
 	"encoding/binary"
-	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -157,63 +154,6 @@ var (
 		fe03d5bc8577`)
 )
 
-// msStep is one payload of a flow and the answer wanted after it.
-type msStep struct {
-	dir  Dir
-	data []byte
-	want Answer
-}
-
-// msCase is a flow fed to one signature: its transport and ports, its
-// payloads in order and the Detail wanted at the end (nil: none).
-type msCase struct {
-	name         string
-	transport    Transport
-	client, serv uint16
-	steps        []msStep
-	detail       map[string]string
-}
-
-// runMSCases feeds each case's payloads to sig on a fresh State and
-// checks every answer and the final Detail.
-func runMSCases(t *testing.T, sig Signature, cases []msCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var s State
-			s.Reset(tc.transport, tc.client, tc.serv)
-			if !sig.Accepts(tc.transport) {
-				t.Fatalf("%v does not accept %v", sig.Protocol(), tc.transport)
-			}
-			for i, step := range tc.steps {
-				got := sig.Inspect(&s, step.dir, step.data)
-				s.Payloads[step.dir]++
-				if got != step.want {
-					t.Fatalf("payload %d (%d bytes): %v, want %v", i+1, len(step.data), got, step.want)
-				}
-			}
-			got := map[string]string{}
-			for _, a := range s.Detail.Attrs {
-				got[a.Key] = a.Value
-			}
-			want := tc.detail
-			if want == nil {
-				want = map[string]string{}
-			}
-			if !maps.Equal(got, want) {
-				t.Errorf("detail %v, want %v", got, want)
-			}
-		})
-	}
-}
-
-// rpcWith returns a copy of pdu with the bytes at off replaced by b.
-func rpcWith(pdu []byte, off int, b ...byte) []byte {
-	c := bytes.Clone(pdu)
-	copy(c[off:], b)
-	return c
-}
-
 // rpcBigEndianBind returns a bind to the interface uuid (text form) with
 // a big-endian data representation.
 func rpcBigEndianBind(uuid string, callID uint32) []byte {
@@ -235,92 +175,92 @@ func rpcLittleEndianBind(uuid string, callID uint32) []byte {
 	slices.Reverse(g[0:4])
 	slices.Reverse(g[4:6])
 	slices.Reverse(g[6:8])
-	b := rpcWith(rpcNetlogonBind, 32, g...)
+	b := patched(rpcNetlogonBind, 32, g...)
 	binary.LittleEndian.PutUint32(b[12:], callID)
 	return b
 }
 
 func TestDCERPC(t *testing.T) {
-	bindAckCallID2 := rpcWith(rpcEPMBindAck, 12, 2)
+	bindAckCallID2 := patched(rpcEPMBindAck, 12, 2)
 	rpcShutdownPDU := unhex("05001103100000001000000001000000")
-	huge := rpcWith(rpcNetlogonRequest, 8, 0xff, 0xff)
+	huge := patched(rpcNetlogonRequest, 8, 0xff, 0xff)
 	pad := make([]byte, 1000)
-	runMSCases(t, dcerpcSig{}, []msCase{
-		{name: "kerberos135: bind over two segments, bind_ack", transport: TCP, client: 64238, serv: 135,
-			steps:  []msStep{{ToServer, rpcKerberosBind1, NeedMore}, {ToServer, rpcKerberosBind2, NeedMore}, {ToClient, rpcKerberosBindAck, Confirmed}},
+	runFlowCases(t, dcerpcSig{}, []flowCase{
+		{name: "kerberos135: bind over two segments, bind_ack", transport: TCP, client: 64238, server: 135,
+			steps:  []flowStep{{ToServer, rpcKerberosBind1, NeedMore}, {ToServer, rpcKerberosBind2, NeedMore}, {ToClient, rpcKerberosBindAck, Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "isystemactivator", "auth": "spnego", "mech": "kerberos"}},
-		{name: "zerologon: epmapper on 135", transport: TCP, client: 50555, serv: 135,
-			steps:  []msStep{{ToServer, rpcEPMBind, NeedMore}, {ToClient, rpcEPMBindAck, Confirmed}},
+		{name: "zerologon: epmapper on 135", transport: TCP, client: 50555, server: 135,
+			steps:  []flowStep{{ToServer, rpcEPMBind, NeedMore}, {ToClient, rpcEPMBindAck, Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "epmapper"}},
-		{name: "zerologon: netlogon on a dynamic port", transport: TCP, client: 50556, serv: 49668,
-			steps:  []msStep{{ToServer, rpcNetlogonBind, NeedMore}, {ToClient, rpcNetlogonBindAck, Confirmed}},
+		{name: "zerologon: netlogon on a dynamic port", transport: TCP, client: 50556, server: 49668,
+			steps:  []flowStep{{ToServer, rpcNetlogonBind, NeedMore}, {ToClient, rpcNetlogonBindAck, Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "netlogon"}},
-		{name: "generator: ISystemActivator with three contexts", transport: TCP, client: 49326, serv: 135,
-			steps:  []msStep{{ToServer, rpcSampleBind, NeedMore}, {ToClient, rpcSampleBindAck, Confirmed}},
+		{name: "generator: ISystemActivator with three contexts", transport: TCP, client: 49326, server: 135,
+			steps:  []flowStep{{ToServer, rpcSampleBind, NeedMore}, {ToClient, rpcSampleBindAck, Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "isystemactivator"}},
-		{name: "mid-stream request and response", transport: TCP, client: 50556, serv: 49668,
-			steps:  []msStep{{ToServer, rpcNetlogonRequest, NeedMore}, {ToClient, rpcNetlogonResponse, Confirmed}},
+		{name: "mid-stream request and response", transport: TCP, client: 50556, server: 49668,
+			steps:  []flowStep{{ToServer, rpcNetlogonRequest, NeedMore}, {ToClient, rpcNetlogonResponse, Confirmed}},
 			detail: map[string]string{"ptype": "request"}},
-		{name: "mid-stream, sides swapped", transport: TCP, client: 49668, serv: 50556,
-			steps:  []msStep{{ToServer, rpcNetlogonResponse, NeedMore}, {ToClient, rpcNetlogonRequest2, Confirmed}},
+		{name: "mid-stream, sides swapped", transport: TCP, client: 49668, server: 50556,
+			steps:  []flowStep{{ToServer, rpcNetlogonResponse, NeedMore}, {ToClient, rpcNetlogonRequest2, Confirmed}},
 			detail: map[string]string{"ptype": "response"}},
-		{name: "two PDUs in one segment", transport: TCP, client: 50556, serv: 49668,
-			steps:  []msStep{{ToServer, cat(rpcNetlogonRequest, rpcNetlogonRequest2), Confirmed}},
+		{name: "two PDUs in one segment", transport: TCP, client: 50556, server: 49668,
+			steps:  []flowStep{{ToServer, cat(rpcNetlogonRequest, rpcNetlogonRequest2), Confirmed}},
 			detail: map[string]string{"ptype": "request"}},
-		{name: "header cut by the segment's end", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{
+		{name: "header cut by the segment's end", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{
 				{ToServer, cat(rpcNetlogonRequest, rpcNetlogonRequest2[:10]), NeedMore},
 				{ToServer, rpcNetlogonRequest2[10:], NeedMore}, // unreadable: boundaries lost
 				{ToClient, rpcNetlogonResponse, Confirmed}},
 			detail: map[string]string{"ptype": "request"}},
-		{name: "bind then a request in the next segment", transport: TCP, client: 50556, serv: 49668,
-			steps:  []msStep{{ToServer, rpcNetlogonBind, NeedMore}, {ToServer, rpcNetlogonRequest, Confirmed}},
+		{name: "bind then a request in the next segment", transport: TCP, client: 50556, server: 49668,
+			steps:  []flowStep{{ToServer, rpcNetlogonBind, NeedMore}, {ToServer, rpcNetlogonRequest, Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "netlogon"}},
-		{name: "big-endian data representation", transport: TCP, client: 1025, serv: 135,
-			steps: []msStep{
+		{name: "big-endian data representation", transport: TCP, client: 1025, server: 135,
+			steps: []flowStep{
 				{ToServer, rpcBigEndianBind("12345778-1234-abcd-ef00-0123456789ac", 7), NeedMore},
 				{ToServer, rpcBigEndianBind("e1af8308-5d1f-11c9-91a4-08002b14a0fa", 8), Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "samr"}},
-		{name: "unknown interface as text", transport: TCP, client: 1025, serv: 135,
-			steps: []msStep{
+		{name: "unknown interface as text", transport: TCP, client: 1025, server: 135,
+			steps: []flowStep{
 				{ToServer, rpcLittleEndianBind("01234567-89ab-cdef-0011-223344556677", 3), NeedMore},
-				{ToClient, rpcWith(rpcNetlogonBindAck, 12, 3), Confirmed}},
+				{ToClient, patched(rpcNetlogonBindAck, 12, 3), Confirmed}},
 			detail: map[string]string{"ptype": "bind", "interface": "01234567-89ab-cdef-0011-223344556677"}},
-		{name: "shutdown is 16 bytes", transport: TCP, client: 50556, serv: 49668,
-			steps:  []msStep{{ToClient, cat(rpcNetlogonResponse, rpcShutdownPDU), Confirmed}},
+		{name: "shutdown is 16 bytes", transport: TCP, client: 50556, server: 49668,
+			steps:  []flowStep{{ToClient, cat(rpcNetlogonResponse, rpcShutdownPDU), Confirmed}},
 			detail: map[string]string{"ptype": "response"}},
-		{name: "budget: a PDU that never ends", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, huge, NeedMore},
+		{name: "budget: a PDU that never ends", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, huge, NeedMore},
 				{ToServer, pad, NeedMore}, {ToServer, pad, NeedMore}, {ToServer, pad, NeedMore},
 				{ToServer, pad, NeedMore}, {ToServer, pad, NeedMore}, {ToServer, pad, NeedMore},
 				{ToServer, pad, Violated}}},
-		{name: "bind_ack with another call_id", transport: TCP, client: 50555, serv: 135,
-			steps: []msStep{{ToServer, rpcEPMBind, NeedMore}, {ToClient, bindAckCallID2, Violated}}},
-		{name: "bind without first fragment flag", transport: TCP, client: 50555, serv: 135,
-			steps: []msStep{{ToServer, rpcWith(rpcEPMBind, 3, 0x02), Violated}}},
-		{name: "bind without presentation context", transport: TCP, client: 50555, serv: 135,
-			steps: []msStep{{ToServer, rpcWith(rpcEPMBind, 24, 0), Violated}}},
-		{name: "connectionless PTYPE ping", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcWith(rpcNetlogonRequest, 2, 1), Violated}}},
-		{name: "version 4", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcWith(rpcNetlogonRequest, 0, 4), Violated}}},
-		{name: "minor version 2", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcWith(rpcNetlogonRequest, 1, 2), Violated}}},
-		{name: "bad data representation", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcWith(rpcNetlogonRequest, 4, 0x12), Violated}}},
-		{name: "frag_length below the request's fields", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcWith(rpcNetlogonRequest, 8, 20, 0), Violated}}},
-		{name: "auth_length beyond frag_length", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcWith(rpcNetlogonRequest, 10, 0x60, 0), Violated}}},
-		{name: "short first payload", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, rpcNetlogonRequest[:12], Violated}}},
-		{name: "garbage after a whole PDU", transport: TCP, client: 50556, serv: 49668,
-			steps: []msStep{{ToServer, cat(rpcNetlogonRequest, httpGetTesting), Violated}}},
-		{name: "smb on 445 (NetBIOS session header)", transport: TCP, client: 50681, serv: 445,
-			steps: []msStep{{ToServer, smbNegotiate, Violated}}},
-		{name: "sip", transport: TCP, client: 5060, serv: 5060, steps: []msStep{{ToServer, sipRegisterTCP, Violated}}},
-		{name: "http", transport: TCP, client: 40000, serv: 80, steps: []msStep{{ToServer, httpGetTesting, Violated}}},
-		{name: "tls", transport: TCP, client: 40000, serv: 5080, steps: []msStep{{ToServer, tlsClientHelloStart, Violated}}},
+		{name: "bind_ack with another call_id", transport: TCP, client: 50555, server: 135,
+			steps: []flowStep{{ToServer, rpcEPMBind, NeedMore}, {ToClient, bindAckCallID2, Violated}}},
+		{name: "bind without first fragment flag", transport: TCP, client: 50555, server: 135,
+			steps: []flowStep{{ToServer, patched(rpcEPMBind, 3, 0x02), Violated}}},
+		{name: "bind without presentation context", transport: TCP, client: 50555, server: 135,
+			steps: []flowStep{{ToServer, patched(rpcEPMBind, 24, 0), Violated}}},
+		{name: "connectionless PTYPE ping", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, patched(rpcNetlogonRequest, 2, 1), Violated}}},
+		{name: "version 4", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, patched(rpcNetlogonRequest, 0, 4), Violated}}},
+		{name: "minor version 2", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, patched(rpcNetlogonRequest, 1, 2), Violated}}},
+		{name: "bad data representation", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, patched(rpcNetlogonRequest, 4, 0x12), Violated}}},
+		{name: "frag_length below the request's fields", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, patched(rpcNetlogonRequest, 8, 20, 0), Violated}}},
+		{name: "auth_length beyond frag_length", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, patched(rpcNetlogonRequest, 10, 0x60, 0), Violated}}},
+		{name: "short first payload", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, rpcNetlogonRequest[:12], Violated}}},
+		{name: "garbage after a whole PDU", transport: TCP, client: 50556, server: 49668,
+			steps: []flowStep{{ToServer, cat(rpcNetlogonRequest, httpGetTesting), Violated}}},
+		{name: "smb on 445 (NetBIOS session header)", transport: TCP, client: 50681, server: 445,
+			steps: []flowStep{{ToServer, smbNegotiate, Violated}}},
+		{name: "sip", transport: TCP, client: 5060, server: 5060, steps: []flowStep{{ToServer, sipRegisterTCP, Violated}}},
+		{name: "http", transport: TCP, client: 40000, server: 80, steps: []flowStep{{ToServer, httpGetTesting, Violated}}},
+		{name: "tls", transport: TCP, client: 40000, server: 5080, steps: []flowStep{{ToServer, tlsClientHelloStart, Violated}}},
 	})
 }
 
@@ -329,7 +269,7 @@ func TestDCERPCKnownInterfaces(t *testing.T) {
 		t.Run(known.name, func(t *testing.T) {
 			var s State
 			s.Reset(TCP, 1025, 135)
-			for i, pdu := range [][]byte{rpcLittleEndianBind(known.uuid, 1), rpcWith(rpcNetlogonBindAck, 12, 1)} {
+			for i, pdu := range [][]byte{rpcLittleEndianBind(known.uuid, 1), patched(rpcNetlogonBindAck, 12, 1)} {
 				if got := (dcerpcSig{}).Inspect(&s, Dir(i), pdu); got.Named() != (i == 1) {
 					t.Fatalf("payload %d: %v", i+1, got)
 				}
@@ -355,13 +295,7 @@ var rpcNamesWiresharkLacks = map[string]string{
 // out of tshark as the same UUID, and tshark must know a name for it
 // (but for rpcNamesWiresharkLacks).
 func TestDCERPCInterfacesTshark(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs tshark; skipped with -short")
-	}
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed: skipping the comparison with Wireshark")
-	}
+	tshark := tsharkPath(t)
 	path := filepath.Join(t.TempDir(), "binds.pcap")
 	f, err := os.Create(path)
 	if err != nil {
@@ -382,18 +316,16 @@ func TestDCERPCInterfacesTshark(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-E", "separator=|",
-		"-e", "dcerpc.cn_bind_to_uuid", "-e", "_ws.col.Info").Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
+	rows := tsharkFields(t, tshark, path, nil, "dcerpc.cn_bind_to_uuid", "_ws.col.Info")
+	if len(rows) != len(rpcInterfaces) {
+		t.Fatalf("tshark printed %d lines for %d binds", len(rows), len(rpcInterfaces))
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(rpcInterfaces) {
-		t.Fatalf("tshark printed %d lines for %d binds", len(lines), len(rpcInterfaces))
-	}
-	for i, line := range lines {
-		known := rpcInterfaces[i]
-		uuid, info, _ := strings.Cut(line, "|")
+	for i, known := range rpcInterfaces {
+		row := rows[i+1]
+		if row == nil {
+			t.Fatalf("%s: tshark printed no line for frame %d", known.name, i+1)
+		}
+		uuid, info := row[0], row[1]
 		if uuid != known.uuid {
 			t.Errorf("%s: tshark reads UUID %q, want %q", known.name, uuid, known.uuid)
 		}
@@ -431,59 +363,8 @@ func FuzzDCERPC(f *testing.F) {
 		f.Add(seed, uint16(len(seed)/2))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		msFuzz(t, dcerpcSig{}, TCP, 135, data, cut)
+		checkAnswers(t, dcerpcSig{}, TCP, 49152, 135, alternating(data, cut, 97), false)
 	})
-}
-
-// msFuzz splits data at cut into payloads, feeds them to sig in
-// alternating directions (and the remainder in pieces), and checks the
-// answers make sense: nothing after Violated or Confirmed, and Detail
-// only once the flow is named.
-func msFuzz(t *testing.T, sig Signature, tr Transport, port uint16, data []byte, cut uint16) {
-	var s State
-	s.Reset(tr, 49152, port)
-	var parts [][]byte
-	c := int(cut) % (len(data) + 1)
-	parts = append(parts, data[:c])
-	for rest := data[c:]; len(rest) > 0; {
-		n := min(len(rest), 1+int(cut)%97)
-		parts = append(parts, rest[:n])
-		rest = rest[n:]
-	}
-	named := false
-	for i, p := range parts {
-		if len(p) == 0 {
-			continue
-		}
-		dir := Dir(i % 2)
-		got := sig.Inspect(&s, dir, p)
-		s.Payloads[dir]++
-		if !named && !got.Named() && len(s.Detail.Attrs) > 0 {
-			t.Fatalf("payload %d: detail %v before the flow is named", i+1, s.Detail.Attrs)
-		}
-		switch got {
-		case Violated:
-			if named {
-				t.Fatalf("payload %d: violated after confirming", i+1)
-			}
-			return
-		case Confirmed:
-			for _, a := range s.Detail.Attrs {
-				if len(a.Value) > maxDetailValue {
-					t.Fatalf("detail %s is %d bytes", a.Key, len(a.Value))
-				}
-			}
-			return
-		case ConfirmedMore:
-			named = true
-		case NeedMore:
-			if named {
-				t.Fatalf("payload %d: need-more after confirming", i+1)
-			}
-		default:
-			t.Fatalf("payload %d: answer %v", i+1, got)
-		}
-	}
 }
 
 func BenchmarkDCERPC(b *testing.B) {

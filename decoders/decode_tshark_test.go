@@ -1,21 +1,17 @@
 package decoders
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"net/netip"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// tsharkFields are the fields asked of tshark for each frame, in order.
-var tsharkFields = []string{
-	"frame.number", "frame.protocols",
+// viewFields are the fields asked of tshark for each frame, in order.
+var viewFields = []string{
+	"frame.protocols",
 	"ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
 	"tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
 }
@@ -44,53 +40,31 @@ func (v flowView) String() string {
 // innermost TCP/UDP packet by frame number.
 func tsharkViews(t *testing.T, tshark, path string) map[int]flowView {
 	t.Helper()
-	args := []string{"-n", "-r", path,
-		"-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
-		"-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"}
-	for _, f := range tsharkFields {
-		args = append(args, "-e", f)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(tshark, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark %s: %v: %s", path, err, stderr.Bytes())
-	}
+	noDefrag := []string{"-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"}
 	views := make(map[int]flowView)
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) != len(tsharkFields) {
-			t.Fatalf("tshark output line %d: %d fields, want %d", line, len(cols), len(tsharkFields))
-		}
-		n, err := strconv.Atoi(cols[0])
-		if err != nil {
-			t.Fatalf("tshark output line %d: frame number %q: %v", line, cols[0], err)
-		}
+	for n, cols := range tsharkFields(t, tshark, path, noDefrag, viewFields...) {
 		views[n] = innermost(cols)
 	}
 	return views
 }
 
-// innermost picks the innermost TCP/UDP packet out of one line of tshark
-// fields: tshark lists each field once per layer, outermost first.
+// innermost picks the innermost TCP/UDP packet out of one frame's
+// viewFields: tshark lists each field once per layer, outermost first.
 func innermost(cols []string) flowView {
-	protos := strings.Split(cols[1], ":")
-	v := flowView{protocols: cols[1], icmpQuoted: slices.Contains(protos, "icmp") || slices.Contains(protos, "icmpv6")}
+	protos := strings.Split(cols[0], ":")
+	v := flowView{protocols: cols[0], icmpQuoted: slices.Contains(protos, "icmp") || slices.Contains(protos, "icmpv6")}
 	ipAt := max(lastIndex(protos, "ip"), lastIndex(protos, "ipv6"))
 	l4At := max(lastIndex(protos, "tcp"), lastIndex(protos, "udp"))
 	if ipAt < 0 || l4At < ipAt {
 		return v
 	}
-	srcCol, dstCol := 2, 3
+	srcCol, dstCol := 1, 2
 	if protos[ipAt] == "ipv6" {
-		srcCol, dstCol = 4, 5
+		srcCol, dstCol = 3, 4
 	}
-	sportCol, dportCol, tr := 6, 7, TCP
+	sportCol, dportCol, tr := 5, 6, TCP
 	if protos[l4At] == "udp" {
-		sportCol, dportCol, tr = 8, 9, UDP
+		sportCol, dportCol, tr = 7, 8, UDP
 	}
 	src, err1 := netip.ParseAddr(last(cols[srcCol]))
 	dst, err2 := netip.ParseAddr(last(cols[dstCol]))
@@ -129,54 +103,44 @@ func decodeView(d *Decoder, f captureFrame) (flowView, Reason) {
 // and compares the innermost TCP/UDP packet with tshark's. Disagreements
 // that come from a known difference are counted apart; any other fails.
 func TestDecodeAgreesWithTshark(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs tshark on every shared capture; skipped with -short")
-	}
-	dir := capturesDir(t)
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed: skipping the comparison with Wireshark")
-	}
+	tshark := tsharkPath(t)
 	var total, agreed, onPackets, explained int
-	for _, path := range captureFiles(t, dir) {
-		name, _ := filepath.Rel(dir, path)
-		t.Run(name, func(t *testing.T) {
-			views := tsharkViews(t, tshark, path)
-			d := NewDecoder()
-			frames := readCapture(t, path)
-			why := map[string]int{}
-			same, packets := 0, 0
-			for _, f := range frames {
-				ours, reason := decodeView(d, f)
-				theirs, ok := views[f.number]
-				if !ok {
-					t.Fatalf("frame %d: tshark has no line for it", f.number)
-				}
-				theirs2 := theirs
-				theirs2.protocols, theirs2.icmpQuoted = "", false
-				if ours == theirs2 {
-					same++
-					if ours.transport != 0 {
-						packets++
-					}
-					continue
-				}
-				if because := explain(reason, theirs); because != "" {
-					why[because]++
-					continue
-				}
-				t.Errorf("frame %d (%s): Decode %v (%v), tshark %v", f.number, theirs.protocols, ours, reason, theirs)
+	eachCapture(t, func(t *testing.T, _, path string) {
+		views := tsharkViews(t, tshark, path)
+		d := NewDecoder()
+		frames := readCapture(t, path)
+		why := map[string]int{}
+		same, packets := 0, 0
+		for _, f := range frames {
+			ours, reason := decodeView(d, f)
+			theirs, ok := views[f.number]
+			if !ok {
+				t.Fatalf("frame %d: tshark has no line for it", f.number)
 			}
-			t.Logf("%d frames: %d agree (%d on a TCP/UDP packet), %d differ for known reasons %v",
-				len(frames), same, packets, len(frames)-same, why)
-			total += len(frames)
-			agreed += same
-			onPackets += packets
-			for _, n := range why {
-				explained += n
+			theirs2 := theirs
+			theirs2.protocols, theirs2.icmpQuoted = "", false
+			if ours == theirs2 {
+				same++
+				if ours.transport != 0 {
+					packets++
+				}
+				continue
 			}
-		})
-	}
+			if because := explain(reason, theirs); because != "" {
+				why[because]++
+				continue
+			}
+			t.Errorf("frame %d (%s): Decode %v (%v), tshark %v", f.number, theirs.protocols, ours, reason, theirs)
+		}
+		t.Logf("%d frames: %d agree (%d on a TCP/UDP packet), %d differ for known reasons %v",
+			len(frames), same, packets, len(frames)-same, why)
+		total += len(frames)
+		agreed += same
+		onPackets += packets
+		for _, n := range why {
+			explained += n
+		}
+	})
 	t.Logf("all captures: %d frames, %d agree with tshark (%d on a TCP/UDP packet), %d differ for known reasons",
 		total, agreed, onPackets, explained)
 }

@@ -6,7 +6,7 @@ import "testing"
 var (
 	// zeek/dhcp/dhcp.pcap frame 1: 0.0.0.0 → 255.255.255.255 DHCP 307 DHCP
 	// Discover - Transaction ID 0x7c0
-	dhcpDiscover = textHex("01010600000007c0000000000000000000000000000000000000000090b11c99" +
+	dhcpDiscover = unhex("01010600000007c0000000000000000000000000000000000000000090b11c99" +
 		"4929000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
@@ -17,7 +17,7 @@ var (
 		"2e69732e636f6f6cff")
 	// zeek/dhcp/dhcp.pcap frame 2: 128.2.6.152 → 128.2.6.97 DHCP 409 DHCP
 	// Offer - Transaction ID 0x7c0
-	dhcpOffer = textHex("02010600000007c0000000000000000080020661ac13e6070000000090b11c99" +
+	dhcpOffer = unhex("02010600000007c0000000000000000080020661ac13e6070000000090b11c99" +
 		"4929000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
@@ -31,7 +31,7 @@ var (
 		"681e2e01020f07636d752e656475ff")
 	// zeek/dhcp/dhcp.pcap frame 9: 0.0.0.0 → 255.255.255.255 DHCP 313 DHCP
 	// Inform - Transaction ID 0x7c4
-	dhcpInform = textHex("01010600000007c4000000000000000000000000000000000000000090b11c99" +
+	dhcpInform = unhex("01010600000007c4000000000000000000000000000000000000000090b11c99" +
 		"4929000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
@@ -42,7 +42,7 @@ var (
 		"0d62746573742e69732e636f6f6cff")
 	// ../testdata/sample.pcapng frame 24: 10.20.0.21 → 10.10.0.67 DHCP 342
 	// DHCP Inform - Transaction ID 0xc186bbd
-	dhcpLyncInform = textHex("010106000c186bbd000000000a140015000000000000000000000000d4bed914" +
+	dhcpLyncInform = unhex("010106000c186bbd000000000a140015000000000000000000000000d4bed914" +
 		"0015000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
@@ -54,7 +54,7 @@ var (
 		"000000000000000000000000")
 	// ../testdata/sample.pcapng frame 25: 10.10.0.67 → 10.20.0.21 DHCP 427
 	// DHCP ACK - Transaction ID 0xc186bbd
-	dhcpLyncAck = textHex("020106000c186bbd000000000a140015000000000000000000000000d4bed914" +
+	dhcpLyncAck = unhex("020106000c186bbd000000000a140015000000000000000000000000d4bed914" +
 		"0015000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
 		"0000000000000000000000000000000000000000000000000000000000000000" +
@@ -79,58 +79,58 @@ func dhcpFixedPart() []byte {
 }
 
 // dhcpBOOTP returns the discover with its magic cookie wiped: plain BOOTP.
-func dhcpBOOTP() []byte { return textWith(dhcpDiscover, dhcpCookieAt, 0, 0, 0, 0) }
+func dhcpBOOTP() []byte { return patched(dhcpDiscover, dhcpCookieAt, 0, 0, 0, 0) }
 
 // dhcpCases are flows fed to the DHCP signature.
-var dhcpCases = []textCase{
+var dhcpCases = []flowCase{
 	{
-		name: "discover", transport: UDP, client: 68, port: 67,
-		steps:  []textStep{{ToServer, dhcpDiscover, ConfirmedMore}},
-		detail: []Attr{{"type", "discover"}},
+		name: "discover", transport: UDP, client: 68, server: 67,
+		steps: []flowStep{{ToServer, dhcpDiscover, ConfirmedMore}},
+		attrs: []Attr{{"type", "discover"}},
 	},
 	{
-		name: "offer with vendor options", transport: UDP, client: 68, port: 67,
-		steps:  []textStep{{ToClient, dhcpOffer, Confirmed}},
-		detail: []Attr{{"type", "offer"}, {"yiaddr", "128.2.6.97"}, {"vendor-class", "ArubaAP"}, {"vendor-info", "11 bytes"}},
+		name: "offer with vendor options", transport: UDP, client: 68, server: 67,
+		steps: []flowStep{{ToClient, dhcpOffer, Confirmed}},
+		attrs: []Attr{{"type", "offer"}, {"yiaddr", "128.2.6.97"}, {"vendor-class", "ArubaAP"}, {"vendor-info", "11 bytes"}},
 	},
 	{
-		name: "lync client inform answered with the registrar", transport: UDP, client: 68, port: 67,
-		steps: []textStep{{ToServer, dhcpLyncInform, ConfirmedMore}, {ToClient, dhcpLyncAck, Confirmed}},
-		detail: []Attr{
+		name: "lync client inform answered with the registrar", transport: UDP, client: 68, server: 67,
+		steps: []flowStep{{ToServer, dhcpLyncInform, ConfirmedMore}, {ToClient, dhcpLyncAck, Confirmed}},
+		attrs: []Attr{
 			{"type", "inform"}, {"ciaddr", "10.20.0.21"}, {"vendor-class", "MS-UC-Client"}, {"reply", "ack"},
 			{"vendor-info", "https://pool01.contoso.local:443/CertProv/CertProvisioningService.svc"},
 			{"sip-server", "pool01.contoso.local"},
 		},
 	},
 	{
-		name: "request retransmitted without a reply", transport: UDP, client: 68, port: 67,
-		steps: []textStep{
+		name: "request retransmitted without a reply", transport: UDP, client: 68, server: 67,
+		steps: []flowStep{
 			{ToServer, dhcpInform, ConfirmedMore}, {ToServer, dhcpInform, ConfirmedMore},
 			{ToServer, dhcpInform, ConfirmedMore}, {ToServer, dhcpInform, Confirmed},
 		},
-		detail: []Attr{{"type", "inform"}},
+		attrs: []Attr{{"type", "inform"}},
 	},
 	{
-		name: "reply that is not dhcp", transport: UDP, client: 68, port: 67,
-		steps:  []textStep{{ToServer, dhcpInform, ConfirmedMore}, {ToClient, dnsAppleResponse, ConfirmedMore}, {ToClient, dhcpLyncAck, Confirmed}},
-		detail: []Attr{{"type", "inform"}, {"reply", "ack"}, {"ciaddr", "10.20.0.21"}, {"vendor-info", "https://pool01.contoso.local:443/CertProv/CertProvisioningService.svc"}, {"sip-server", "pool01.contoso.local"}},
+		name: "reply that is not dhcp", transport: UDP, client: 68, server: 67,
+		steps: []flowStep{{ToServer, dhcpInform, ConfirmedMore}, {ToClient, dnsAppleResponse, ConfirmedMore}, {ToClient, dhcpLyncAck, Confirmed}},
+		attrs: []Attr{{"type", "inform"}, {"reply", "ack"}, {"ciaddr", "10.20.0.21"}, {"vendor-info", "https://pool01.contoso.local:443/CertProv/CertProvisioningService.svc"}, {"sip-server", "pool01.contoso.local"}},
 	},
 	{
-		name: "sip servers as addresses", transport: UDP, client: 68, port: 67,
-		steps:  []textStep{{ToClient, dhcpWithOption(dhcpOffer, 120, 1, 10, 10, 1, 10, 10, 10, 1, 11), Confirmed}},
-		detail: []Attr{{"type", "offer"}, {"yiaddr", "128.2.6.97"}, {"vendor-class", "ArubaAP"}, {"vendor-info", "11 bytes"}, {"sip-server", "10.10.1.10,10.10.1.11"}},
+		name: "sip servers as addresses", transport: UDP, client: 68, server: 67,
+		steps: []flowStep{{ToClient, dhcpWithOption(dhcpOffer, 120, 1, 10, 10, 1, 10, 10, 10, 1, 11), Confirmed}},
+		attrs: []Attr{{"type", "offer"}, {"yiaddr", "128.2.6.97"}, {"vendor-class", "ArubaAP"}, {"vendor-info", "11 bytes"}, {"sip-server", "10.10.1.10,10.10.1.11"}},
 	},
 
 	// Not DHCP.
-	{name: "bootp without the cookie", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, dhcpBOOTP(), Violated}}},
-	{name: "options without an end", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, dhcpDiscover[:250], Violated}}},
-	{name: "option past the end", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, textWith(dhcpDiscover, 250, 0xff), Violated}}},
-	{name: "message type 0", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, textWith(dhcpDiscover, 242, 0), Violated}}},
-	{name: "17 hops", transport: UDP, client: 67, port: 67, steps: []textStep{{ToServer, textWith(dhcpDiscover, 3, 17), Violated}}},
-	{name: "token ring", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, textWith(dhcpDiscover, 1, 6), Violated}}},
-	{name: "op 3", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, textWith(dhcpDiscover, 0, 3), Violated}}},
-	{name: "cookie only", transport: UDP, client: 68, port: 67, steps: []textStep{{ToServer, dhcpDiscover[:240], Violated}}},
-	{name: "dns", transport: UDP, client: 50000, port: 53, steps: []textStep{{ToServer, dnsAppleQuery, Violated}}},
+	{name: "bootp without the cookie", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, dhcpBOOTP(), Violated}}},
+	{name: "options without an end", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, dhcpDiscover[:250], Violated}}},
+	{name: "option past the end", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, patched(dhcpDiscover, 250, 0xff), Violated}}},
+	{name: "message type 0", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, patched(dhcpDiscover, 242, 0), Violated}}},
+	{name: "17 hops", transport: UDP, client: 67, server: 67, steps: []flowStep{{ToServer, patched(dhcpDiscover, 3, 17), Violated}}},
+	{name: "token ring", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, patched(dhcpDiscover, 1, 6), Violated}}},
+	{name: "op 3", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, patched(dhcpDiscover, 0, 3), Violated}}},
+	{name: "cookie only", transport: UDP, client: 68, server: 67, steps: []flowStep{{ToServer, dhcpDiscover[:240], Violated}}},
+	{name: "dns", transport: UDP, client: 50000, server: 53, steps: []flowStep{{ToServer, dnsAppleQuery, Violated}}},
 }
 
 // dhcpWithOption returns msg with one more option, value v, before its end.
@@ -149,7 +149,7 @@ func dhcpWithOption(msg []byte, code byte, v ...byte) []byte {
 	return append(b, msg[end:]...)
 }
 
-func TestDHCP(t *testing.T) { runTextCases(t, dhcpSig{}, dhcpCases) }
+func TestDHCP(t *testing.T) { runFlowCases(t, dhcpSig{}, dhcpCases) }
 
 // FuzzDHCP feeds arbitrary bytes to the DHCP signature as up to four
 // payloads.
@@ -159,7 +159,7 @@ func FuzzDHCP(f *testing.F) {
 		f.Add(append(append([]byte{}, seed...), seed...), uint16(len(seed)), uint16(0), uint16(0), uint8(0b0010))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2, cut3 uint16, dirs uint8) {
-		fuzzText(t, dhcpSig{}, UDP, 67, data, cut1, cut2, cut3, dirs)
+		checkAnswers(t, dhcpSig{}, UDP, 50000, 67, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs), false)
 	})
 }
 

@@ -45,56 +45,56 @@ const (
 )
 
 func TestDTLSSignature(t *testing.T) {
-	var tooManySTUN []tlsStep
+	var tooManySTUN []flowStep
 	for range dtlsBudget - 1 {
-		tooManySTUN = append(tooManySTUN, tlsStep{ToServer, hexICEBinding, NeedMore})
+		tooManySTUN = append(tooManySTUN, flowStep{ToServer, unhex(hexICEBinding), NeedMore})
 	}
-	tooManySTUN = append(tooManySTUN, tlsStep{ToClient, hexICEBinding, Violated})
-	runTLSCases(t, dtlsSig{}, []tlsCase{
+	tooManySTUN = append(tooManySTUN, flowStep{ToClient, unhex(hexICEBinding), Violated})
+	runFlowCases(t, dtlsSig{}, []flowCase{
 		{
 			name:      "stun, then the client hello",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexICEBinding, NeedMore}, {ToServer, hexDTLSClientHello, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexICEBinding), NeedMore}, {ToServer, unhex(hexDTLSClientHello), ConfirmedMore}},
 		},
 		{
 			name:      "client hello from the flow's server",
 			transport: UDP,
-			steps:     []tlsStep{{ToClient, hexDTLSClientHello, ConfirmedMore}, {ToServer, hexICEBinding, ConfirmedMore}},
+			steps:     []flowStep{{ToClient, unhex(hexDTLSClientHello), ConfirmedMore}, {ToServer, unhex(hexICEBinding), ConfirmedMore}},
 		},
 		{
 			name:      "hello verify request",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexDTLSClientHello, ConfirmedMore}, {ToClient, hexDTLSHelloVerify, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexDTLSClientHello), ConfirmedMore}, {ToClient, unhex(hexDTLSHelloVerify), ConfirmedMore}},
 		},
 		{
 			name:      "hello verify request first",
 			transport: UDP,
-			steps:     []tlsStep{{ToClient, hexDTLSHelloVerify, ConfirmedMore}},
+			steps:     []flowStep{{ToClient, unhex(hexDTLSHelloVerify), ConfirmedMore}},
 		},
 		{
 			name:      "mid-stream application data",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexDTLSAppData1, NeedMore}, {ToClient, hexDTLSAppData2, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexDTLSAppData1), NeedMore}, {ToClient, unhex(hexDTLSAppData2), Confirmed}},
 		},
 		{
 			name:      "media after the hello",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexDTLSClientHello, ConfirmedMore}, {ToClient, hexRTP, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexDTLSClientHello), ConfirmedMore}, {ToClient, unhex(hexRTP), ConfirmedMore}},
 		},
 		{
 			name:      "damaged datagram, then the hello",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexDTLSClientHello[:60], NeedMore}, {ToServer, hexDTLSClientHello, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexDTLSClientHello[:60]), NeedMore}, {ToServer, unhex(hexDTLSClientHello), ConfirmedMore}},
 		},
 		{name: "stun past the budget", transport: UDP, steps: tooManySTUN},
-		{name: "rtp", transport: UDP, steps: []tlsStep{{ToServer, hexRTP, Violated}}},
-		{name: "dns", transport: UDP, steps: []tlsStep{{ToServer, hexDNSQuery, Violated}}},
-		{name: "tls record over udp", transport: UDP, steps: []tlsStep{{ToServer, hexSampleClientHello, Violated}}},
-		{name: "ms-turn", transport: UDP, steps: []tlsStep{{ToServer, "00030010b7faa2540d57e79fdc2de3b63e13da96000f000472c64bc68008000400000002", NeedMore}}},
+		{name: "rtp", transport: UDP, steps: []flowStep{{ToServer, unhex(hexRTP), Violated}}},
+		{name: "dns", transport: UDP, steps: []flowStep{{ToServer, unhex(hexDNSQuery), Violated}}},
+		{name: "tls record over udp", transport: UDP, steps: []flowStep{{ToServer, unhex(hexSampleClientHello), Violated}}},
+		{name: "ms-turn", transport: UDP, steps: []flowStep{{ToServer, unhex("00030010b7faa2540d57e79fdc2de3b63e13da96000f000472c64bc68008000400000002"), NeedMore}}},
 		{
 			name:      "records that do not chain",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, strings.Replace(hexDTLSAppData1, "0044", "0045", 1), NeedMore}, {ToServer, "1703", Violated}},
+			steps:     []flowStep{{ToServer, unhex(strings.Replace(hexDTLSAppData1, "0044", "0045", 1)), NeedMore}, {ToServer, unhex("1703"), Violated}},
 		},
 	})
 }
@@ -145,6 +145,6 @@ func FuzzDTLS(f *testing.F) {
 		f.Add(data, uint16(len(data)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		fuzzTLSFamily(t, dtlsSig{}, UDP, data, cut)
+		checkAnswers(t, dtlsSig{}, UDP, 50123, 443, alternating(data, cut, 251), true)
 	})
 }

@@ -1,6 +1,7 @@
 package decoders
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
@@ -165,6 +166,13 @@ func cat(parts ...[]byte) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// patched returns a copy of b with the bytes at off replaced by v.
+func patched(b []byte, off int, v ...byte) []byte {
+	c := bytes.Clone(b)
+	copy(c[off:], v)
+	return c
 }
 
 // be16 and be32 return big-endian encodings.

@@ -1,111 +1,12 @@
 package decoders_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/lyncaudit/lyncaudit/decoders"
-	"github.com/lyncaudit/lyncaudit/internal/lyncgen"
 )
-
-// mediaSampleFlow is one flow of the generated sample: its ground truth and
-// its first payloads.
-type mediaSampleFlow struct {
-	truth    *lyncgen.FlowTruth
-	payloads []mediaSamplePayload
-}
-
-type mediaSamplePayload struct {
-	dir  decoders.Dir
-	data []byte
-}
-
-type mediaSampleKey struct {
-	t              decoders.Transport
-	client, server netip.AddrPort
-}
-
-// mediaSampleFlows generates the committed sample (the same bytes as
-// testdata/sample.pcapng) and returns its flows with their truth.
-func mediaSampleFlows(t *testing.T) []*mediaSampleFlow {
-	t.Helper()
-	var buf bytes.Buffer
-	truth, err := lyncgen.Generate(&buf, lyncgen.SampleOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	byKey := map[mediaSampleKey]*mediaSampleFlow{}
-	var flows []*mediaSampleFlow
-	for i := range truth.Flows {
-		ft := &truth.Flows[i]
-		f := &mediaSampleFlow{truth: ft}
-		byKey[mediaSampleKey{ft.Transport, ft.Client, ft.Server}] = f
-		flows = append(flows, f)
-	}
-	r, err := pcapgo.NewNgReader(&buf, pcapgo.DefaultNgReaderOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := decoders.NewDecoder()
-	var p decoders.Packet
-	for n := 1; ; n++ {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("sample frame %d: %v", n, err)
-		}
-		intf, err := r.Interface(ci.InterfaceIndex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Decode(intf.LinkType, data, &p) != decoders.OK || p.Fragment.IsFragment() || len(p.Payload) == 0 {
-			continue
-		}
-		src, dst := netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort)
-		dir := decoders.ToServer
-		f := byKey[mediaSampleKey{p.Transport, src, dst}]
-		if f == nil {
-			dir = decoders.ToClient
-			f = byKey[mediaSampleKey{p.Transport, dst, src}]
-		}
-		if f == nil {
-			t.Fatalf("sample frame %d: %v → %v belongs to no flow of the truth", n, src, dst)
-		}
-		if len(f.payloads) < 24 {
-			f.payloads = append(f.payloads, mediaSamplePayload{dir, append([]byte(nil), p.Payload...)})
-		}
-	}
-	return flows
-}
-
-// mediaSampleRun feeds a flow's payloads to the signature naming proto until it
-// answers Confirmed or Violated, and reports whether it named the flow.
-func mediaSampleRun(proto decoders.Protocol, f *mediaSampleFlow) (bool, *decoders.State) {
-	sig := decoders.SignatureAt(decoders.SignatureFor(proto))
-	s := &decoders.State{}
-	if !sig.Accepts(f.truth.Transport) {
-		return false, s
-	}
-	s.Reset(f.truth.Transport, f.truth.Client.Port(), f.truth.Server.Port())
-	named := false
-	for _, p := range f.payloads {
-		a := sig.Inspect(s, p.dir, p.data)
-		s.Payloads[p.dir]++
-		named = named || a.Named()
-		if a == decoders.Confirmed || a == decoders.Violated {
-			break
-		}
-	}
-	return named, s
-}
 
 // TestMediaSignaturesOnSample runs the STUN, RTP and RTCP signatures over
 // every flow of the generated sample: each names exactly the flows whose
@@ -113,10 +14,11 @@ func mediaSampleRun(proto decoders.Protocol, f *mediaSampleFlow) (bool, *decoder
 func TestMediaSignaturesOnSample(t *testing.T) {
 	mine := []decoders.Protocol{decoders.STUN, decoders.RTP, decoders.RTCP}
 	counts := map[decoders.Protocol]int{}
-	for _, f := range mediaSampleFlows(t) {
+	for _, f := range sampleFlows(t) {
 		ft := f.truth
 		for _, proto := range mine {
-			named, s := mediaSampleRun(proto, f)
+			in := f.inspect(proto, decoders.MediaBudget)
+			named, s := in.Named(), in.State
 			want := ft.Protocol == proto
 			if named != want {
 				t.Errorf("%v %v → %v (%v, %q): %v named it: %v, want %v (detail %v)",
@@ -140,7 +42,7 @@ func TestMediaSignaturesOnSample(t *testing.T) {
 
 // mediaCheckSampleDetail compares a named flow's Detail with its truth's
 // description ("srtp pt=111 siren, rtcp-mux (…)", "rtp pt=0 pcmu …").
-func mediaCheckSampleDetail(t *testing.T, f *mediaSampleFlow, proto decoders.Protocol, d *decoders.Detail) {
+func mediaCheckSampleDetail(t *testing.T, f sampleFlow, proto decoders.Protocol, d *decoders.Detail) {
 	t.Helper()
 	ft := f.truth
 	desc := ft.Detail

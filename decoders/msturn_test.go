@@ -32,116 +32,116 @@ const (
 )
 
 func TestMSTURNSignature(t *testing.T) {
-	var stunOnly []tlsStep
+	var stunOnly []flowStep
 	for range msturnUDPBudget - 1 {
-		stunOnly = append(stunOnly, tlsStep{ToServer, hexICEBindingTeams, NeedMore})
+		stunOnly = append(stunOnly, flowStep{ToServer, unhex(hexICEBindingTeams), NeedMore})
 	}
-	stunOnly = append(stunOnly, tlsStep{ToClient, hexICEBindingTeams, Violated})
-	runTLSCases(t, msturnSig{}, []tlsCase{
+	stunOnly = append(stunOnly, flowStep{ToClient, unhex(hexICEBindingTeams), Violated})
+	runFlowCases(t, msturnSig{}, []flowCase{
 		{
 			name:      "pseudo-tls hellos, then a framed allocate",
 			transport: TCP,
-			steps: []tlsStep{{ToServer, hexPseudoClientHello, ConfirmedMore}, {ToClient, hexPseudoServerHello, ConfirmedMore},
-				{ToServer, hexFramedAllocate, Confirmed}},
+			steps: []flowStep{{ToServer, unhex(hexPseudoClientHello), ConfirmedMore}, {ToClient, unhex(hexPseudoServerHello), ConfirmedMore},
+				{ToServer, unhex(hexFramedAllocate), Confirmed}},
 			detail: map[string]string{"framing": "pseudo-tls", "method": "allocate", "ms-version": "2"},
 		},
 		{
 			name:      "libnice msoc hello",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexLibniceMSOCHello, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexLibniceMSOCHello), ConfirmedMore}},
 			detail:    map[string]string{"framing": "pseudo-tls"},
 		},
 		{
 			name:      "pseudo-tls server hello first",
 			transport: TCP,
-			steps:     []tlsStep{{ToClient, hexPseudoServerHello, ConfirmedMore}, {ToServer, hexFramedMedia1, ConfirmedMore}},
+			steps:     []flowStep{{ToClient, unhex(hexPseudoServerHello), ConfirmedMore}, {ToServer, unhex(hexFramedMedia1), ConfirmedMore}},
 			detail:    map[string]string{"framing": "pseudo-tls"},
 		},
 		{
 			name:      "pseudo-tls hello, then something else",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexPseudoClientHello, ConfirmedMore}, {ToClient, hexHTTPGet, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexPseudoClientHello), ConfirmedMore}, {ToClient, unhex(hexHTTPGet), Confirmed}},
 			detail:    map[string]string{"framing": "pseudo-tls"},
 		},
 		{
 			name:      "framing from the first byte",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexFramedAllocate, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexFramedAllocate), Confirmed}},
 			detail:    map[string]string{"framing": "tcp", "method": "allocate", "ms-version": "2"},
 		},
 		{
 			name:      "two frames in one segment",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexFramedMedia1 + hexFramedAllocate, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexFramedMedia1 + hexFramedAllocate), Confirmed}},
 			detail:    map[string]string{"framing": "tcp", "method": "allocate", "ms-version": "2"},
 		},
 		{
 			name:      "data frames only",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexFramedMedia1, NeedMore}, {ToServer, hexFramedMedia2, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexFramedMedia1), NeedMore}, {ToServer, unhex(hexFramedMedia2), Confirmed}},
 			detail:    map[string]string{"framing": "tcp"},
 		},
 		{
 			name:      "udp allocate",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexUDPAllocate, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexUDPAllocate), Confirmed}},
 			detail:    map[string]string{"framing": "udp", "method": "allocate", "ms-version": "2"},
 		},
 		{
 			name:      "teams allocate",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexTeamsAllocate, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexTeamsAllocate), Confirmed}},
 			detail:    map[string]string{"framing": "udp", "method": "allocate", "ms-version": "6"},
 		},
 		{
 			name:      "unpadded attributes",
 			transport: UDP,
-			steps:     []tlsStep{{ToClient, hexTeamsAllocateError, Confirmed}},
+			steps:     []flowStep{{ToClient, unhex(hexTeamsAllocateError), Confirmed}},
 			detail:    map[string]string{"framing": "udp", "method": "allocate", "ms-version": "6"},
 		},
 		{
 			name:      "ice check first",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexICEBindingTeams, NeedMore}, {ToServer, hexTeamsAllocate, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexICEBindingTeams), NeedMore}, {ToServer, unhex(hexTeamsAllocate), Confirmed}},
 			detail:    map[string]string{"framing": "udp", "method": "allocate", "ms-version": "6"},
 		},
 		{
 			name:      "multiplexed allocate",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexMuxAllocate, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexMuxAllocate), Confirmed}},
 			detail:    map[string]string{"framing": "udp", "method": "allocate", "ms-version": "6", "session": "0123456789abcdef"},
 		},
 		{
 			name:      "multiplexed media, one session",
 			transport: UDP,
-			steps:     []tlsStep{{ToServer, hexMuxRTP, NeedMore}, {ToClient, hexMuxRTP, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexMuxRTP), NeedMore}, {ToClient, unhex(hexMuxRTP), Confirmed}},
 			detail:    map[string]string{"framing": "udp", "session": "0123456789abcdef"},
 		},
 		{
 			name:      "multiplexed media, sessions differ",
 			transport: UDP,
-			steps: []tlsStep{{ToServer, hexMuxRTP, NeedMore},
-				{ToClient, "ff10002001234567ffffffff80086fae000004d83796cb71d5d5d5d5d5d5d5d5d5d5d5d5", NeedMore}},
+			steps: []flowStep{{ToServer, unhex(hexMuxRTP), NeedMore},
+				{ToClient, unhex("ff10002001234567ffffffff80086fae000004d83796cb71d5d5d5d5d5d5d5d5d5d5d5d5"), NeedMore}},
 		},
 		{name: "ice checks only", transport: UDP, steps: stunOnly},
-		{name: "rdp tpkt", transport: TCP, steps: []tlsStep{{ToServer, hexRDPRequest, Violated}}},
-		{name: "rdp tpkt reply", transport: TCP, steps: []tlsStep{{ToClient, hexRDPConfirm, Violated}}},
-		{name: "rfc 5766 turn over tcp", transport: TCP, steps: []tlsStep{{ToServer, hexTURNOverTCP, Violated}}},
-		{name: "tls client hello", transport: TCP, steps: []tlsStep{{ToServer, hexSampleClientHello, Violated}}},
-		{name: "http", transport: TCP, steps: []tlsStep{{ToServer, hexHTTPGet, Violated}}},
-		{name: "dtls client hello", transport: UDP, steps: []tlsStep{{ToServer, hexDTLSClientHello, Violated}}},
-		{name: "rtp", transport: UDP, steps: []tlsStep{{ToServer, hexRTP, Violated}}},
-		{name: "dns", transport: UDP, steps: []tlsStep{{ToServer, hexDNSQuery, Violated}}},
-		{name: "stun binding", transport: UDP, steps: []tlsStep{{ToServer, hexICEBinding, NeedMore}}},
+		{name: "rdp tpkt", transport: TCP, steps: []flowStep{{ToServer, unhex(hexRDPRequest), Violated}}},
+		{name: "rdp tpkt reply", transport: TCP, steps: []flowStep{{ToClient, unhex(hexRDPConfirm), Violated}}},
+		{name: "rfc 5766 turn over tcp", transport: TCP, steps: []flowStep{{ToServer, unhex(hexTURNOverTCP), Violated}}},
+		{name: "tls client hello", transport: TCP, steps: []flowStep{{ToServer, unhex(hexSampleClientHello), Violated}}},
+		{name: "http", transport: TCP, steps: []flowStep{{ToServer, unhex(hexHTTPGet), Violated}}},
+		{name: "dtls client hello", transport: UDP, steps: []flowStep{{ToServer, unhex(hexDTLSClientHello), Violated}}},
+		{name: "rtp", transport: UDP, steps: []flowStep{{ToServer, unhex(hexRTP), Violated}}},
+		{name: "dns", transport: UDP, steps: []flowStep{{ToServer, unhex(hexDNSQuery), Violated}}},
+		{name: "stun binding", transport: UDP, steps: []flowStep{{ToServer, unhex(hexICEBinding), NeedMore}}},
 		{
 			name:      "a control frame that is not ms-turn",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, "0200001c" + hexTURNOverTCP, Violated}},
+			steps:     []flowStep{{ToServer, unhex("0200001c" + hexTURNOverTCP), Violated}},
 		},
 		{
 			name:      "a frame longer than the segment",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, "0300005b" + hexFramedMedia1[8:], Violated}},
+			steps:     []flowStep{{ToServer, unhex("0300005b" + hexFramedMedia1[8:]), Violated}},
 		},
 	})
 }
@@ -202,11 +202,7 @@ func FuzzMSTURN(f *testing.F) {
 		f.Add(data, uint16(len(data)), true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16, udp bool) {
-		tr := TCP
-		if udp {
-			tr = UDP
-		}
-		fuzzTLSFamily(t, msturnSig{}, tr, data, cut)
+		checkAnswers(t, msturnSig{}, transportFor(!udp), 50123, 443, alternating(data, cut, 251), true)
 	})
 }
 

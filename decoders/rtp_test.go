@@ -85,104 +85,125 @@ func TestRTPSignature(t *testing.T) {
 	}
 	rfc4571 := rtpFramed(-1, g729(2, ssrcA, 0))
 	nm, cm := NeedMore, ConfirmedMore
-	mediaTable(t, rtpSig{}, []mediaCase{
-		{"g.711 a-law in clear", UDP,
-			[]mediaStep{{ToServer, rtpSIPPCMA1}, {ToServer, rtpSIPPCMA2}, {ToServer, rtpSIPPCMA3}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "8", "ssrcs": "1", "srtp": "no"}, MediaAudio},
-		{"pt 111 with a csrc after a keep-alive", UDP,
-			[]mediaStep{{ToServer, rtpVLANHello}, {ToServer, rtpVLAN1}, {ToServer, rtpVLAN2}, {ToServer, rtpVLAN3}, {ToServer, rtpVLAN4}},
-			[]Answer{nm, nm, nm, cm, cm}, map[string]string{"pt": "111", "ssrcs": "1"}, MediaAudio},
-		{"g.729 both ways, complete after four each", UDP,
-			[]mediaStep{{ToServer, g729(1, ssrcA, 0)}, {ToClient, g729(101, ssrcB, 0)}, {ToServer, g729(2, ssrcA, 0)},
-				{ToClient, g729(102, ssrcB, 0)}, {ToServer, g729(3, ssrcA, 0)}, {ToClient, g729(103, ssrcB, 0)},
-				{ToServer, g729(4, ssrcA, 0)}, {ToClient, g729(104, ssrcB, 0)}},
-			[]Answer{nm, nm, nm, cm, cm, cm, cm, Confirmed}, map[string]string{"pt": "18", "ssrcs": "2", "srtp": "no"}, MediaAudio},
-		{"g.729 with an 80-bit srtp tag", UDP,
-			[]mediaStep{{ToServer, g729(1, ssrcA, 10)}, {ToServer, g729(2, ssrcA, 10)}, {ToServer, g729(3, ssrcA, 10)}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "srtp": "likely"}, MediaAudio},
-		{"multiplexed srtcp tells srtp", UDP,
-			[]mediaStep{{ToServer, rtpPacket(114, 7, 0, ssrcA, 60, -1)}, {ToClient, rtcpTeams1},
-				{ToServer, rtpPacket(114, 8, 320, ssrcA, 60, -1)}, {ToServer, rtpPacket(114, 9, 640, ssrcA, 60, -1)}},
-			[]Answer{nm, nm, nm, cm}, map[string]string{"pt": "114", "ssrcs": "1", "rtcp": "mux", "srtp": "likely"}, MediaAudio},
-		{"h.264uc frame of three packets, encrypted", UDP,
-			[]mediaStep{{ToServer, rtpPacket(122, 50, 9000, ssrcA, 200, 0xe5)}, {ToServer, rtpPacket(122, 51, 9000, ssrcA, 200, 0x9c)},
-				{ToServer, rtpPacket(122|0x80, 52, 9000, ssrcA, 100, 0x41)}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "122", "ssrcs": "1", "srtp": "likely"}, MediaVideo},
-		{"comfort noise between talk spurts", UDP,
-			[]mediaStep{{ToServer, rtpPacket(0, 1, 1000, ssrcA, 160, -1)}, {ToServer, rtpPacket(13, 2, 1160, ssrcA, 1, -1)},
-				{ToServer, rtpPacket(0|0x80, 3, 9160, ssrcA, 160, -1)}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "0,13", "ssrcs": "1"}, MediaAudio},
-		{"stun and dtls on the 5-tuple are skipped", UDP,
-			[]mediaStep{{ToServer, stunBindingBare}, {ToServer, g729(1, ssrcA, 0)}, {ToClient, stunDTLSHello},
-				{ToServer, g729(2, ssrcA, 0)}, {ToServer, g729(3, ssrcA, 0)}},
-			[]Answer{nm, nm, nm, nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "srtp": "no"}, MediaAudio},
-		{"the same packet twice, as a span port may", UDP,
-			[]mediaStep{{ToServer, g729(1, ssrcA, 0)}, {ToServer, g729(1, ssrcA, 0)}, {ToServer, g729(2, ssrcA, 0)}, {ToServer, g729(3, ssrcA, 0)}},
-			[]Answer{nm, nm, nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "srtp": "no"}, MediaAudio},
-		{"rfc 4571 over tcp, a frame split between segments", TCP,
-			[]mediaStep{{ToServer, rtpFramed(-1, g729(1, ssrcA, 0)) + rfc4571[:40]}, {ToServer, rfc4571[40:] + rtpFramed(-1, g729(3, ssrcA, 0))}},
-			[]Answer{nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "framing": "rfc4571", "srtp": "no"}, MediaAudio},
-		{"rfc 4571 over tcp, a frame header split between segments", TCP,
-			[]mediaStep{{ToServer, rtpFramed(-1, g729(1, ssrcA, 0)) + rfc4571[:12]}, {ToServer, rfc4571[12:] + rtpFramed(-1, g729(3, ssrcA, 0))},
-				{ToServer, rtpFramed(-1, g729(4, ssrcA, 0))}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "framing": "rfc4571", "srtp": "no"}, MediaAudio},
-		{"rfc 4571 over tcp, the length split between segments", TCP,
-			[]mediaStep{{ToServer, rtpFramed(-1, g729(1, ssrcA, 0)) + rfc4571[:2]}, {ToServer, rfc4571[2:] + rtpFramed(-1, g729(3, ssrcA, 0))}},
-			[]Answer{nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "framing": "rfc4571", "srtp": "no"}, MediaAudio},
-		{"ms-turn over tcp, a header split over three segments", TCP,
-			[]mediaStep{{ToServer, rtpFramed(3, g729(1, ssrcA, 0)) + rtpFramed(3, g729(2, ssrcA, 0))[:2]},
-				{ToServer, rtpFramed(3, g729(2, ssrcA, 0))[2:6]}, {ToServer, rtpFramed(3, g729(2, ssrcA, 0))[6:] + rtpFramed(3, g729(3, ssrcA, 0))}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "framing": "ms-turn", "srtp": "no"}, MediaAudio},
-		{"ms-turn framing over tcp", TCP,
-			[]mediaStep{{ToServer, rtpFramed(3, g729(1, ssrcA, 10))}, {ToClient, rtpFramed(2, stunBindingBare)},
-				{ToServer, rtpFramed(3, g729(2, ssrcA, 10)) + rtpFramed(3, g729(3, ssrcA, 10))}},
-			[]Answer{nm, nm, cm}, map[string]string{"pt": "18", "ssrcs": "1", "framing": "ms-turn", "srtp": "likely"}, MediaAudio},
+	runFlowCases(t, rtpSig{}, []flowCase{
+		{name: "g.711 a-law in clear", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpSIPPCMA1), nm}, {ToServer, unhex(rtpSIPPCMA2), nm},
+				{ToServer, unhex(rtpSIPPCMA3), cm}},
+			detail: map[string]string{"pt": "8", "ssrcs": "1", "srtp": "no"}, media: MediaAudio},
+		{name: "pt 111 with a csrc after a keep-alive", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpVLANHello), nm}, {ToServer, unhex(rtpVLAN1), nm}, {ToServer, unhex(rtpVLAN2), nm},
+				{ToServer, unhex(rtpVLAN3), cm}, {ToServer, unhex(rtpVLAN4), cm}},
+			detail: map[string]string{"pt": "111", "ssrcs": "1"}, media: MediaAudio},
+		{name: "g.729 both ways, complete after four each", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(g729(1, ssrcA, 0)), nm}, {ToClient, unhex(g729(101, ssrcB, 0)), nm},
+				{ToServer, unhex(g729(2, ssrcA, 0)), nm}, {ToClient, unhex(g729(102, ssrcB, 0)), cm},
+				{ToServer, unhex(g729(3, ssrcA, 0)), cm}, {ToClient, unhex(g729(103, ssrcB, 0)), cm},
+				{ToServer, unhex(g729(4, ssrcA, 0)), cm}, {ToClient, unhex(g729(104, ssrcB, 0)), Confirmed}},
+			detail: map[string]string{"pt": "18", "ssrcs": "2", "srtp": "no"}, media: MediaAudio},
+		{name: "g.729 with an 80-bit srtp tag", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(g729(1, ssrcA, 10)), nm}, {ToServer, unhex(g729(2, ssrcA, 10)), nm},
+				{ToServer, unhex(g729(3, ssrcA, 10)), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "srtp": "likely"}, media: MediaAudio},
+		{name: "multiplexed srtcp tells srtp", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpPacket(114, 7, 0, ssrcA, 60, -1)), nm}, {ToClient, unhex(rtcpTeams1), nm},
+				{ToServer, unhex(rtpPacket(114, 8, 320, ssrcA, 60, -1)), nm},
+				{ToServer, unhex(rtpPacket(114, 9, 640, ssrcA, 60, -1)), cm}},
+			detail: map[string]string{"pt": "114", "ssrcs": "1", "rtcp": "mux", "srtp": "likely"}, media: MediaAudio},
+		{name: "h.264uc frame of three packets, encrypted", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpPacket(122, 50, 9000, ssrcA, 200, 0xe5)), nm},
+				{ToServer, unhex(rtpPacket(122, 51, 9000, ssrcA, 200, 0x9c)), nm},
+				{ToServer, unhex(rtpPacket(122|0x80, 52, 9000, ssrcA, 100, 0x41)), cm}},
+			detail: map[string]string{"pt": "122", "ssrcs": "1", "srtp": "likely"}, media: MediaVideo},
+		{name: "comfort noise between talk spurts", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpPacket(0, 1, 1000, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(13, 2, 1160, ssrcA, 1, -1)), nm},
+				{ToServer, unhex(rtpPacket(0|0x80, 3, 9160, ssrcA, 160, -1)), cm}},
+			detail: map[string]string{"pt": "0,13", "ssrcs": "1"}, media: MediaAudio},
+		{name: "stun and dtls on the 5-tuple are skipped", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(stunBindingBare), nm}, {ToServer, unhex(g729(1, ssrcA, 0)), nm},
+				{ToClient, unhex(stunDTLSHello), nm}, {ToServer, unhex(g729(2, ssrcA, 0)), nm},
+				{ToServer, unhex(g729(3, ssrcA, 0)), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "srtp": "no"}, media: MediaAudio},
+		{name: "the same packet twice, as a span port may", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(g729(1, ssrcA, 0)), nm}, {ToServer, unhex(g729(1, ssrcA, 0)), nm},
+				{ToServer, unhex(g729(2, ssrcA, 0)), nm}, {ToServer, unhex(g729(3, ssrcA, 0)), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "srtp": "no"}, media: MediaAudio},
+		{name: "rfc 4571 over tcp, a frame split between segments", transport: TCP,
+			steps: []flowStep{{ToServer, unhex(rtpFramed(-1, g729(1, ssrcA, 0)) + rfc4571[:40]), nm},
+				{ToServer, unhex(rfc4571[40:] + rtpFramed(-1, g729(3, ssrcA, 0))), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "framing": "rfc4571", "srtp": "no"}, media: MediaAudio},
+		{name: "rfc 4571 over tcp, a frame header split between segments", transport: TCP,
+			steps: []flowStep{{ToServer, unhex(rtpFramed(-1, g729(1, ssrcA, 0)) + rfc4571[:12]), nm},
+				{ToServer, unhex(rfc4571[12:] + rtpFramed(-1, g729(3, ssrcA, 0))), nm},
+				{ToServer, unhex(rtpFramed(-1, g729(4, ssrcA, 0))), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "framing": "rfc4571", "srtp": "no"}, media: MediaAudio},
+		{name: "rfc 4571 over tcp, the length split between segments", transport: TCP,
+			steps: []flowStep{{ToServer, unhex(rtpFramed(-1, g729(1, ssrcA, 0)) + rfc4571[:2]), nm},
+				{ToServer, unhex(rfc4571[2:] + rtpFramed(-1, g729(3, ssrcA, 0))), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "framing": "rfc4571", "srtp": "no"}, media: MediaAudio},
+		{name: "ms-turn over tcp, a header split over three segments", transport: TCP,
+			steps: []flowStep{{ToServer, unhex(rtpFramed(3, g729(1, ssrcA, 0)) + rtpFramed(3, g729(2, ssrcA, 0))[:2]), nm},
+				{ToServer, unhex(rtpFramed(3, g729(2, ssrcA, 0))[2:6]), nm},
+				{ToServer, unhex(rtpFramed(3, g729(2, ssrcA, 0))[6:] + rtpFramed(3, g729(3, ssrcA, 0))), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "framing": "ms-turn", "srtp": "no"}, media: MediaAudio},
+		{name: "ms-turn framing over tcp", transport: TCP,
+			steps: []flowStep{{ToServer, unhex(rtpFramed(3, g729(1, ssrcA, 10))), nm},
+				{ToClient, unhex(rtpFramed(2, stunBindingBare)), nm},
+				{ToServer, unhex(rtpFramed(3, g729(2, ssrcA, 10)) + rtpFramed(3, g729(3, ssrcA, 10))), cm}},
+			detail: map[string]string{"pt": "18", "ssrcs": "1", "framing": "ms-turn", "srtp": "likely"}, media: MediaAudio},
 
-		{"dns", UDP, []mediaStep{{ToServer, stunDNSQuery}}, []Answer{Violated}, nil, MediaUnknown},
-		{"dtls alone waits", UDP, []mediaStep{{ToServer, stunDTLSHello}}, []Answer{nm}, nil, MediaUnknown},
-		{"ms-turn allocate", UDP, []mediaStep{{ToServer, stunTeamsAllocate}}, []Answer{nm}, nil, MediaUnknown},
-		{"tcp without framing", TCP, []mediaStep{{ToServer, g729(1, ssrcA, 0)}}, []Answer{Violated}, nil, MediaUnknown},
-		{"a sequence number that repeats", UDP,
-			[]mediaStep{{ToServer, g729(1, ssrcA, 0)}, {ToServer, rtpPacket(18, 1, 320, ssrcA, 20, -1)}, {ToServer, rtpPacket(18, 1, 480, ssrcA, 20, -1)},
-				{ToServer, rtpPacket(18, 1, 640, ssrcA, 20, -1)}, {ToServer, rtpPacket(18, 1, 800, ssrcA, 20, -1)}},
-			[]Answer{nm, nm, nm, nm, Violated}, nil, MediaUnknown},
-		{"timestamps going back", UDP,
-			[]mediaStep{{ToServer, rtpPacket(18, 5, 8000, ssrcA, 20, -1)}, {ToServer, rtpPacket(18, 6, 7840, ssrcA, 20, -1)},
-				{ToServer, rtpPacket(18, 7, 7680, ssrcA, 20, -1)}, {ToServer, rtpPacket(18, 8, 7520, ssrcA, 20, -1)},
-				{ToServer, rtpPacket(18, 9, 7360, ssrcA, 20, -1)}},
-			[]Answer{nm, nm, nm, nm, Violated}, nil, MediaUnknown},
-		{"a codec change that is no switch", UDP,
-			[]mediaStep{{ToServer, rtpPacket(0, 1, 0, ssrcA, 160, -1)}, {ToServer, rtpPacket(8, 2, 160, ssrcA, 160, -1)},
-				{ToServer, rtpPacket(0, 3, 320, ssrcA, 160, -1)}, {ToServer, rtpPacket(8, 4, 480, ssrcA, 160, -1)},
-				{ToServer, rtpPacket(0, 5, 640, ssrcA, 160, -1)}},
-			[]Answer{nm, nm, nm, nm, Violated}, nil, MediaUnknown},
-		{"an 8 khz clock that does not advance", UDP,
-			[]mediaStep{{ToServer, rtpPacket(0, 1, 0, ssrcA, 160, -1)}, {ToServer, rtpPacket(0, 2, 1, ssrcA, 160, -1)},
-				{ToServer, rtpPacket(0, 3, 2, ssrcA, 160, -1)}, {ToServer, rtpPacket(0, 4, 3, ssrcA, 160, -1)},
-				{ToServer, rtpPacket(0, 5, 4, ssrcA, 160, -1)}},
-			[]Answer{nm, nm, nm, nm, Violated}, nil, MediaUnknown},
+		{name: "dns", transport: UDP, steps: []flowStep{{ToServer, unhex(stunDNSQuery), Violated}}},
+		{name: "dtls alone waits", transport: UDP, steps: []flowStep{{ToServer, unhex(stunDTLSHello), nm}}},
+		{name: "ms-turn allocate", transport: UDP, steps: []flowStep{{ToServer, unhex(stunTeamsAllocate), nm}}},
+		{name: "tcp without framing", transport: TCP, steps: []flowStep{{ToServer, unhex(g729(1, ssrcA, 0)), Violated}}},
+		{name: "a sequence number that repeats", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(g729(1, ssrcA, 0)), nm}, {ToServer, unhex(rtpPacket(18, 1, 320, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 1, 480, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 1, 640, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 1, 800, ssrcA, 20, -1)), Violated}}},
+		{name: "timestamps going back", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpPacket(18, 5, 8000, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 6, 7840, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 7, 7680, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 8, 7520, ssrcA, 20, -1)), nm},
+				{ToServer, unhex(rtpPacket(18, 9, 7360, ssrcA, 20, -1)), Violated}}},
+		{name: "a codec change that is no switch", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpPacket(0, 1, 0, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(8, 2, 160, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(0, 3, 320, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(8, 4, 480, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(0, 5, 640, ssrcA, 160, -1)), Violated}}},
+		{name: "an 8 khz clock that does not advance", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtpPacket(0, 1, 0, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(0, 2, 1, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(0, 3, 2, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(0, 4, 3, ssrcA, 160, -1)), nm},
+				{ToServer, unhex(rtpPacket(0, 5, 4, ssrcA, 160, -1)), Violated}}},
 	})
 }
 
 func TestRTCPSignature(t *testing.T) {
 	nm := NeedMore
-	mediaTable(t, rtcpSig{}, []mediaCase{
-		{"sender reports both ways", UDP, []mediaStep{{ToServer, rtcpSR1}, {ToClient, rtcpSR2}},
-			[]Answer{nm, Confirmed}, map[string]string{"pt": "200,202", "ssrcs": "2"}, MediaUnknown},
-		{"srtcp, index 1 then 2", UDP, []mediaStep{{ToClient, rtcpSRTCP1}, {ToClient, rtcpSRTCP2}},
-			[]Answer{nm, Confirmed}, map[string]string{"pt": "207", "ssrcs": "1", "srtp": "likely"}, MediaUnknown},
-		{"teams srtcp both ways", UDP, []mediaStep{{ToServer, rtcpTeams1}, {ToClient, rtcpTeams2}},
-			[]Answer{nm, Confirmed}, map[string]string{"pt": "201", "ssrcs": "2", "srtp": "likely"}, MediaUnknown},
-		{"stun checks on the rtcp component", UDP, []mediaStep{{ToServer, stunBindingBare}, {ToServer, rtcpSR1}, {ToClient, rtcpSR2}},
-			[]Answer{nm, nm, Confirmed}, map[string]string{"pt": "200,202", "ssrcs": "2"}, MediaUnknown},
-		{"srtcp index going back", UDP, []mediaStep{{ToClient, rtcpSRTCP2}, {ToClient, rtcpSRTCP1}},
-			[]Answer{nm, nm}, nil, MediaUnknown},
-		{"another sender ssrc in the same direction", UDP, []mediaStep{{ToServer, rtcpSR1}, {ToServer, rtcpSR2}},
-			[]Answer{nm, nm}, nil, MediaUnknown},
-		{"rtp", UDP, []mediaStep{{ToServer, rtpSIPPCMA1}}, []Answer{Violated}, nil, MediaUnknown},
-		{"rtcp then rtp: multiplexed, the rtp signature's", UDP, []mediaStep{{ToServer, rtcpSR1}, {ToServer, rtpSIPPCMA1}},
-			[]Answer{nm, Violated}, nil, MediaUnknown},
-		{"dns", UDP, []mediaStep{{ToServer, stunDNSQuery}}, []Answer{Violated}, nil, MediaUnknown},
+	runFlowCases(t, rtcpSig{}, []flowCase{
+		{name: "sender reports both ways", transport: UDP, steps: []flowStep{{ToServer, unhex(rtcpSR1), nm}, {ToClient, unhex(rtcpSR2), Confirmed}},
+			detail: map[string]string{"pt": "200,202", "ssrcs": "2"}},
+		{name: "srtcp, index 1 then 2", transport: UDP,
+			steps:  []flowStep{{ToClient, unhex(rtcpSRTCP1), nm}, {ToClient, unhex(rtcpSRTCP2), Confirmed}},
+			detail: map[string]string{"pt": "207", "ssrcs": "1", "srtp": "likely"}},
+		{name: "teams srtcp both ways", transport: UDP,
+			steps:  []flowStep{{ToServer, unhex(rtcpTeams1), nm}, {ToClient, unhex(rtcpTeams2), Confirmed}},
+			detail: map[string]string{"pt": "201", "ssrcs": "2", "srtp": "likely"}},
+		{name: "stun checks on the rtcp component", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(stunBindingBare), nm}, {ToServer, unhex(rtcpSR1), nm},
+				{ToClient, unhex(rtcpSR2), Confirmed}},
+			detail: map[string]string{"pt": "200,202", "ssrcs": "2"}},
+		{name: "srtcp index going back", transport: UDP, steps: []flowStep{{ToClient, unhex(rtcpSRTCP2), nm}, {ToClient, unhex(rtcpSRTCP1), nm}}},
+		{name: "another sender ssrc in the same direction", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtcpSR1), nm}, {ToServer, unhex(rtcpSR2), nm}}},
+		{name: "rtp", transport: UDP, steps: []flowStep{{ToServer, unhex(rtpSIPPCMA1), Violated}}},
+		{name: "rtcp then rtp: multiplexed, the rtp signature's", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(rtcpSR1), nm}, {ToServer, unhex(rtpSIPPCMA1), Violated}}},
+		{name: "dns", transport: UDP, steps: []flowStep{{ToServer, unhex(stunDNSQuery), Violated}}},
 	})
 }
 
@@ -209,7 +230,7 @@ func TestParseRTCP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var r rtcpInfo
-		ok := parseRTCP(mediaHex(t, tt.hex), &r)
+		ok := parseRTCP(unhex(tt.hex), &r)
 		types := hex.EncodeToString(r.types[:r.n])
 		if ok != tt.ok || ok && (r.srtcp != tt.srtcp || r.index != tt.index || types != tt.types) {
 			t.Errorf("%s: %v srtcp %v index %d types %s; want %v %v %d %s", tt.name, ok, r.srtcp, r.index, types, tt.ok, tt.srtcp, tt.index, tt.types)
@@ -230,7 +251,7 @@ func TestRTPLooksClear(t *testing.T) {
 			t.Fatalf("random payload %d looks clear: % x", i, p[:64])
 		}
 	}
-	if !rtpLooksClear(mediaHex(t, rtpSIPPCMA1)[rtpHeaderLen:]) {
+	if !rtpLooksClear(unhex(rtpSIPPCMA1)[rtpHeaderLen:]) {
 		t.Error("sip.pcap frame 95's A-law does not look clear")
 	}
 	if rtpLooksClear(p[:63]) {
@@ -297,7 +318,7 @@ func TestRTPStateSize(t *testing.T) {
 // TestRTPAllocs checks that RTP costs no allocation per payload: before
 // the flow is named, and once named while its Detail does not change.
 func TestRTPAllocs(t *testing.T) {
-	p1, p2, p3 := mediaHex(t, rtpSIPPCMA1), mediaHex(t, rtpSIPPCMA2), mediaHex(t, rtpSIPPCMA3)
+	p1, p2, p3 := unhex(rtpSIPPCMA1), unhex(rtpSIPPCMA2), unhex(rtpSIPPCMA3)
 	var s State
 	allocs := testing.AllocsPerRun(100, func() {
 		s.Reset(UDP, 30000, 40392)
@@ -328,7 +349,7 @@ func TestRTPAllocs(t *testing.T) {
 		t.Errorf("named: %v allocations per payload, want 0", allocs)
 	}
 	var r State
-	sr := mediaHex(t, rtcpSR1)
+	sr := unhex(rtcpSR1)
 	allocs = testing.AllocsPerRun(100, func() {
 		r.Reset(UDP, 30001, 40393)
 		rtcpSig{}.Inspect(&r, ToServer, sr)
@@ -339,30 +360,30 @@ func TestRTPAllocs(t *testing.T) {
 }
 
 func FuzzRTP(f *testing.F) {
-	f.Add(false, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: mediaHex(f, rtpSIPPCMA1)}, {dir: ToServer, data: mediaHex(f, rtpSIPPCMA2)},
-		{dir: ToServer, data: mediaHex(f, rtpSIPPCMA3)}, {dir: ToClient, data: mediaHex(f, rtcpTeams2)}}))
-	f.Add(true, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: mediaHex(f, rtpFramed(-1, rtpVLAN1)+rtpFramed(-1, rtpVLAN2))},
-		{dir: ToServer, data: mediaHex(f, rtpFramed(3, rtpVLAN3))}}))
-	f.Add(false, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: mediaHex(f, rtpVLANHello)}, {dir: ToServer, data: mediaHex(f, rtpVLAN1)},
-		{dir: ToServer, data: mediaHex(f, stunBindingBare)}, {dir: ToServer, data: mediaHex(f, rtpVLAN2)}, {dir: ToServer, data: mediaHex(f, rtpVLAN3)}}))
+	f.Add(false, packPayloads([]FlowPayload{{Dir: ToServer, Data: unhex(rtpSIPPCMA1)}, {Dir: ToServer, Data: unhex(rtpSIPPCMA2)},
+		{Dir: ToServer, Data: unhex(rtpSIPPCMA3)}, {Dir: ToClient, Data: unhex(rtcpTeams2)}}))
+	f.Add(true, packPayloads([]FlowPayload{{Dir: ToServer, Data: unhex(rtpFramed(-1, rtpVLAN1) + rtpFramed(-1, rtpVLAN2))},
+		{Dir: ToServer, Data: unhex(rtpFramed(3, rtpVLAN3))}}))
+	f.Add(false, packPayloads([]FlowPayload{{Dir: ToServer, Data: unhex(rtpVLANHello)}, {Dir: ToServer, Data: unhex(rtpVLAN1)},
+		{Dir: ToServer, Data: unhex(stunBindingBare)}, {Dir: ToServer, Data: unhex(rtpVLAN2)}, {Dir: ToServer, Data: unhex(rtpVLAN3)}}))
 	mediaFuzzSeed(f, rtpSig{})
 	f.Fuzz(func(t *testing.T, tcp bool, data []byte) {
-		mediaFuzzCheck(t, rtpSig{}, tcp, data)
+		checkAnswers(t, rtpSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data), false)
 	})
 }
 
 func FuzzRTCP(f *testing.F) {
 	for _, pair := range [][2]string{{rtcpSR1, rtcpSR2}, {rtcpSRTCP1, rtcpSRTCP2}, {rtcpTeams1, rtcpTeams2}, {stunBindingBare, rtcpAEAD}} {
-		f.Add(false, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: mediaHex(f, pair[0])}, {dir: ToClient, data: mediaHex(f, pair[1])}}))
+		f.Add(false, packPayloads([]FlowPayload{{Dir: ToServer, Data: unhex(pair[0])}, {Dir: ToClient, Data: unhex(pair[1])}}))
 	}
 	mediaFuzzSeed(f, rtcpSig{})
 	f.Fuzz(func(t *testing.T, tcp bool, data []byte) {
-		mediaFuzzCheck(t, rtcpSig{}, tcp, data)
+		checkAnswers(t, rtcpSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data), false)
 	})
 }
 
 func BenchmarkRTP(b *testing.B) {
-	p1, p2, p3 := mediaHex(b, rtpSIPPCMA1), mediaHex(b, rtpSIPPCMA2), mediaHex(b, rtpSIPPCMA3)
+	p1, p2, p3 := unhex(rtpSIPPCMA1), unhex(rtpSIPPCMA2), unhex(rtpSIPPCMA3)
 	b.Run("needmore-first-packet", func(b *testing.B) {
 		b.ReportAllocs()
 		var s State
@@ -373,7 +394,7 @@ func BenchmarkRTP(b *testing.B) {
 	})
 	b.Run("violated-dns", func(b *testing.B) {
 		b.ReportAllocs()
-		dns := mediaHex(b, stunDNSQuery)
+		dns := unhex(stunDNSQuery)
 		var s State
 		for b.Loop() {
 			s.Reset(UDP, 50000, 53)
@@ -412,7 +433,7 @@ func BenchmarkRTP(b *testing.B) {
 
 func BenchmarkRTCP(b *testing.B) {
 	for _, bc := range []struct{ name, hex string }{{"needmore-sr", rtcpSR1}, {"needmore-srtcp", rtcpTeams1}, {"violated-rtp", rtpSIPPCMA1}} {
-		p := mediaHex(b, bc.hex)
+		p := unhex(bc.hex)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var s State

@@ -6,7 +6,7 @@ import "testing"
 var (
 	// ndpi/sip.pcap frame 1: 192.168.1.2 → 212.242.33.35 SIP 509 Request:
 	// REGISTER sip:sip.cybercity.dk (1 binding)
-	sipUDPRegister = textHex("5245474953544552207369703a7369702e6379626572636974792e646b205349" +
+	sipUDPRegister = unhex("5245474953544552207369703a7369702e6379626572636974792e646b205349" +
 		"502f322e300d0a5669613a205349502f322e302f554450203139322e3136382e" +
 		"312e323b6272616e63683d7a39684734624b6e703135313234383733372d3436" +
 		"6561373135653139322e3136382e312e323b72706f72740d0a46726f6d3a203c" +
@@ -23,7 +23,7 @@ var (
 		"7273696f6e20322e302e35312e31360d0a0d0a")
 	// ndpi/sip.pcap frame 2: 212.242.33.35 → 192.168.1.2 SIP 528 Status: 401
 	// Unauthorized
-	sipUDP401 = textHex("5349502f322e302034303120556e617574686f72697a65640d0a43616c6c2d49" +
+	sipUDP401 = unhex("5349502f322e302034303120556e617574686f72697a65640d0a43616c6c2d49" +
 		"443a203537383232323732392d3436363564373735403537383232323733322d" +
 		"34363635643737320d0a435365713a2036382052454749535445520d0a46726f" +
 		"6d3a203c7369703a766f693138303633407369702e6379626572636974792e64" +
@@ -43,7 +43,7 @@ var (
 	// 127.0.0.1 TCP 466 58882 → 5060 [PSH, ACK] Seq=1 Ack=1 Win=65536
 	// Len=400 TSval=3728154961 TSecr=3728154961 [TCP segment of a
 	// reassembled PDU]
-	sipTCPRegister1 = textHex("5245474953544552207369703a3139322e3136382e34332e3130303b7472616e" +
+	sipTCPRegister1 = unhex("5245474953544552207369703a3139322e3136382e34332e3130303b7472616e" +
 		"73706f72743d544350205349502f322e300d0a5669613a205349502f322e302f" +
 		"544350203139322e3136382e34332e313a34383337363b6272616e63683d7a39" +
 		"684734624b2d3532343238372d312d2d2d646366346564646661663966313233" +
@@ -59,7 +59,7 @@ var (
 	// suricata-verify/sip-tcp-method/sip-tcp.pcap frame 6: 127.0.0.1 →
 	// 127.0.0.1 SIP 251 Request: REGISTER sip:192.168.43.100;transport=TCP
 	// (1 binding)
-	sipTCPRegister2 = textHex("457870697265733a203630300d0a416c6c6f773a20494e564954452c2041434b" +
+	sipTCPRegister2 = unhex("457870697265733a203630300d0a416c6c6f773a20494e564954452c2041434b" +
 		"2c2043414e43454c2c204259452c204e4f544946592c2052454645522c204d45" +
 		"53534147452c204f5054494f4e532c20494e464f2c205355425343524942450d" +
 		"0a557365722d4167656e743a205a6f69706572207276322e31302e332e320d0a" +
@@ -67,7 +67,7 @@ var (
 		"6c6b0d0a436f6e74656e742d4c656e6774683a20300d0a0d0a")
 	// suricata-verify/sip-tcp-method/sip-tcp.pcap frame 8: 127.0.0.1 →
 	// 127.0.0.1 SIP 557 Status: 200 OK (REGISTER) (1 binding)
-	sipTCP200 = textHex("5349502f322e3020323030204f4b0d0a5669613a205349502f322e302f544350" +
+	sipTCP200 = unhex("5349502f322e3020323030204f4b0d0a5669613a205349502f322e302f544350" +
 		"203139322e3136382e34332e313a34383337363b6272616e63683d7a39684734" +
 		"624b2d3532343238372d312d2d2d646366346564646661663966313233393b72" +
 		"706f72743d34333136383b72656365697665643d3139322e3136382e34332e31" +
@@ -86,7 +86,7 @@ var (
 	// ../testdata/sample.pcapng frame 315: 10.10.6.20 →
 	// 10.10.1.11 SIP 931 Unknown request: SERVICE
 	// sip:presencemonitor@contoso.com
-	sipSampleService = textHex("53455256494345207369703a70726573656e63656d6f6e69746f7240636f6e74" +
+	sipSampleService = unhex("53455256494345207369703a70726573656e63656d6f6e69746f7240636f6e74" +
 		"6f736f2e636f6d205349502f322e300d0a5669613a205349502f322e302f5443" +
 		"502031302e31302e362e32303a35333034313b6272616e63683d7a3968473462" +
 		"4b323134313162323734353833643835320d0a4d61782d466f7277617264733a" +
@@ -116,7 +116,7 @@ var (
 		"6e733e3c2f7075626c6973683e")
 	// ../testdata/sample.pcapng frame 316: 10.10.1.11 →
 	// 10.10.6.20 SIP 391 Status: 200 OK (SERVICE)
-	sipSample200 = textHex("5349502f322e3020323030204f4b0d0a5669613a205349502f322e302f544350" +
+	sipSample200 = unhex("5349502f322e3020323030204f4b0d0a5669613a205349502f322e302f544350" +
 		"2031302e31302e362e32303a35333034313b6272616e63683d7a39684734624b" +
 		"323134313162323734353833643835323b72656365697665643d31302e31302e" +
 		"362e32300d0a46726f6d3a203c7369703a70726573656e63656d6f6e69746f72" +
@@ -130,7 +130,7 @@ var (
 	// ../testdata/sample.pcapng frame 439: 10.10.1.11 →
 	// 10.10.6.20 SIP 885 Unknown request: BENOTIFY
 	// sip:10.10.6.20:53041;transport=tcp
-	sipSampleBenotify = textHex("42454e4f54494659207369703a31302e31302e362e32303a35333034313b7472" +
+	sipSampleBenotify = unhex("42454e4f54494659207369703a31302e31302e362e32303a35333034313b7472" +
 		"616e73706f72743d746370205349502f322e300d0a5669613a205349502f322e" +
 		"302f5443502031302e31302e312e31313a353036303b6272616e63683d7a3968" +
 		"4734624b343433353936353335336563373561620d0a4d61782d466f72776172" +
@@ -159,7 +159,7 @@ var (
 	// ../testdata/sample.pcapng frame 265: 10.30.0.5 →
 	// 10.10.3.10 IPv4 1514 Fragmented IP protocol (proto=UDP 17, off=0,
 	// ID=4619)
-	sipSampleInviteFragment = textHex("494e56495445207369703a2b31343235353535303134344031302e31302e332e" +
+	sipSampleInviteFragment = unhex("494e56495445207369703a2b31343235353535303134344031302e31302e332e" +
 		"31303b757365723d70686f6e65205349502f322e300d0a5669613a205349502f" +
 		"322e302f5544502031302e33302e302e353a353036303b6272616e63683d7a39" +
 		"684734624b353431663230623563316463373630370d0a4d61782d466f727761" +
@@ -208,36 +208,36 @@ var (
 	// ndpi/fuzz-2006-06-26-2594.pcap frame 107 (first 96 of 467 bytes):
 	// 192.168.1.2 → 212.242.33.35 SIP 509 Unknown request: REGIStER
 	// pip:sip.cyberc?ty.dk
-	sipFuzzedMethod = textHex("5245474953744552207069703a7369702e637962657263b774792e646b205349" +
+	sipFuzzedMethod = unhex("5245474953744552207069703a7369702e637962657263b774792e646b205349" +
 		"502f322e300d0a5669613a205349502f322e302f554450203139322e3136380e" +
 		"312e323b6272616e63683d7a39684734624b6e257300303532303139392d3438")
 )
 
 // sipCases are flows fed to the SIP signature, from real payloads and, for
 // what no capture shows, from RFC 3261 and RFC 5626.
-var sipCases = []textCase{
+var sipCases = []flowCase{
 	{
-		name: "udp register answered 401", transport: UDP, client: 5060, port: 5060,
-		steps:  []textStep{{ToServer, sipUDPRegister, ConfirmedMore}, {ToClient, sipUDP401, Confirmed}},
-		detail: []Attr{{"method", "REGISTER"}, {"via", "UDP"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}, {"status", "401"}},
+		name: "udp register answered 401", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, sipUDPRegister, ConfirmedMore}, {ToClient, sipUDP401, Confirmed}},
+		attrs: []Attr{{"method", "REGISTER"}, {"via", "UDP"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}, {"status", "401"}},
 	},
 	{
-		name: "tcp register across two segments answered 200", transport: TCP, client: 58882, port: 5060,
-		steps: []textStep{
+		name: "tcp register across two segments answered 200", transport: TCP, client: 58882, server: 5060,
+		steps: []flowStep{
 			{ToServer, sipTCPRegister1, ConfirmedMore},
 			{ToServer, sipTCPRegister2, ConfirmedMore}, // the head goes on: User-Agent is here
 			{ToClient, sipTCP200, Confirmed},
 		},
-		detail: []Attr{{"method", "REGISTER"}, {"via", "TCP"}, {"user-agent", "Zoiper rv2.10.3.2"}, {"status", "200"}, {"server", "kamailio (5.2.1 (x86_64/linux))"}},
+		attrs: []Attr{{"method", "REGISTER"}, {"via", "TCP"}, {"user-agent", "Zoiper rv2.10.3.2"}, {"status", "200"}, {"server", "kamailio (5.2.1 (x86_64/linux))"}},
 	},
 	{
-		name: "response first, as when the capture starts mid-dialog", transport: UDP, client: 5060, port: 5060,
-		steps:  []textStep{{ToServer, sipUDP401, ConfirmedMore}, {ToClient, sipUDPRegister, Confirmed}},
-		detail: []Attr{{"status", "401"}, {"via", "UDP"}, {"method", "REGISTER"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}},
+		name: "response first, as when the capture starts mid-dialog", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, sipUDP401, ConfirmedMore}, {ToClient, sipUDPRegister, Confirmed}},
+		attrs: []Attr{{"status", "401"}, {"via", "UDP"}, {"method", "REGISTER"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}},
 	},
 	{
-		name: "rfc 5626 keep-alives before the first message", transport: TCP, client: 58882, port: 5060,
-		steps: []textStep{
+		name: "rfc 5626 keep-alives before the first message", transport: TCP, client: 58882, server: 5060,
+		steps: []flowStep{
 			{ToServer, []byte("\r\n\r\n"), NeedMore},
 			{ToClient, []byte("\r\n"), NeedMore},
 			{ToServer, sipTCPRegister1, ConfirmedMore},
@@ -245,11 +245,11 @@ var sipCases = []textCase{
 			{ToClient, sipTCP200, ConfirmedMore},      // the request's head is not over yet
 			{ToServer, sipTCPRegister2, Confirmed},
 		},
-		detail: []Attr{{"method", "REGISTER"}, {"via", "TCP"}, {"status", "200"}, {"server", "kamailio (5.2.1 (x86_64/linux))"}, {"user-agent", "Zoiper rv2.10.3.2"}},
+		attrs: []Attr{{"method", "REGISTER"}, {"via", "TCP"}, {"status", "200"}, {"server", "kamailio (5.2.1 (x86_64/linux))"}, {"user-agent", "Zoiper rv2.10.3.2"}},
 	},
 	{
-		name: "keep-alives only", transport: TCP, client: 58882, port: 5060,
-		steps: []textStep{
+		name: "keep-alives only", transport: TCP, client: 58882, server: 5060,
+		steps: []flowStep{
 			{ToServer, []byte("\r\n\r\n"), NeedMore}, {ToClient, []byte("\r\n"), NeedMore},
 			{ToServer, []byte("\r\n\r\n"), NeedMore}, {ToClient, []byte("\r\n"), NeedMore},
 			{ToServer, []byte("\r\n\r\n"), NeedMore}, {ToClient, []byte("\r\n"), NeedMore},
@@ -257,91 +257,91 @@ var sipCases = []textCase{
 		},
 	},
 	{
-		name: "trusted application SERVICE answered 200", transport: TCP, client: 53041, port: 5060,
-		steps:  []textStep{{ToServer, sipSampleService, ConfirmedMore}, {ToClient, sipSample200, Confirmed}},
-		detail: []Attr{{"method", "SERVICE"}, {"via", "TCP"}, {"user-agent", "RTCC/5.0.0.0 ContosoPresenceMonitor/1.2"}, {"status", "200"}, {"server", "RTC/5.0"}},
+		name: "trusted application SERVICE answered 200", transport: TCP, client: 53041, server: 5060,
+		steps: []flowStep{{ToServer, sipSampleService, ConfirmedMore}, {ToClient, sipSample200, Confirmed}},
+		attrs: []Attr{{"method", "SERVICE"}, {"via", "TCP"}, {"user-agent", "RTCC/5.0.0.0 ContosoPresenceMonitor/1.2"}, {"status", "200"}, {"server", "RTC/5.0"}},
 	},
 	{
 		// Crafted from two real messages the server sent on that flow: a
 		// 200 and a BENOTIFY that Nagle's algorithm could put in one
 		// segment. The walk goes past the first by its Content-Length.
-		name: "two messages in one segment", transport: TCP, client: 53041, port: 5060,
-		steps:  []textStep{{ToClient, append(append([]byte{}, sipSample200...), sipSampleBenotify...), ConfirmedMore}},
-		detail: []Attr{{"status", "200"}, {"via", "TCP"}, {"server", "RTC/5.0"}, {"method", "BENOTIFY"}, {"user-agent", "RTC/5.0"}},
+		name: "two messages in one segment", transport: TCP, client: 53041, server: 5060,
+		steps: []flowStep{{ToClient, append(append([]byte{}, sipSample200...), sipSampleBenotify...), ConfirmedMore}},
+		attrs: []Attr{{"status", "200"}, {"via", "TCP"}, {"server", "RTC/5.0"}, {"method", "BENOTIFY"}, {"user-agent", "RTC/5.0"}},
 	},
 	{
-		name: "INVITE in the first of two IPv4 fragments", transport: UDP, client: 5060, port: 5060,
-		steps:  []textStep{{ToServer, sipSampleInviteFragment, ConfirmedMore}},
-		detail: []Attr{{"method", "INVITE"}, {"via", "UDP"}, {"user-agent", "AudioCodes-Sip-Gateway-Mediant 1000/v.6.60A.227.005"}},
+		name: "INVITE in the first of two IPv4 fragments", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, sipSampleInviteFragment, ConfirmedMore}},
+		attrs: []Attr{{"method", "INVITE"}, {"via", "UDP"}, {"user-agent", "AudioCodes-Sip-Gateway-Mediant 1000/v.6.60A.227.005"}},
 	},
 	{
-		name: "start line alone in the first segment", transport: TCP, client: 58882, port: 5060,
-		steps: []textStep{
+		name: "start line alone in the first segment", transport: TCP, client: 58882, server: 5060,
+		steps: []flowStep{
 			{ToServer, sipTCPRegister1[:51], NeedMore},
 			{ToServer, sipTCPRegister1[51:], ConfirmedMore},
 		},
-		detail: []Attr{{"method", "REGISTER"}, {"via", "TCP"}},
+		attrs: []Attr{{"method", "REGISTER"}, {"via", "TCP"}},
 	},
 	{
-		name: "head cut in a line before any proof", transport: TCP, client: 50000, port: 5060,
-		steps: []textStep{
+		name: "head cut in a line before any proof", transport: TCP, client: 50000, server: 5060,
+		steps: []flowStep{
 			{ToServer, []byte("INVITE sip:bob@contoso.com SIP/2.0\r\nMax-Forw"), NeedMore},
 			{ToServer, []byte("ards: 70\r\nVia: SIP/2.0/TLS 10.0.0.1:5061\r\n"), ConfirmedMore},
 		},
-		detail: []Attr{{"method", "INVITE"}, {"via", "TLS"}},
+		attrs: []Attr{{"method", "INVITE"}, {"via", "TLS"}},
 	},
 	{
-		name: "unknown method", transport: UDP, client: 5060, port: 5060,
-		steps:  []textStep{{ToServer, []byte("FOO sip:bob@contoso.com SIP/2.0\r\nCall-ID: a@b\r\n\r\n"), ConfirmedMore}},
-		detail: []Attr{{"method", "FOO"}, {"known-method", "no"}},
+		name: "unknown method", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, []byte("FOO sip:bob@contoso.com SIP/2.0\r\nCall-ID: a@b\r\n\r\n"), ConfirmedMore}},
+		attrs: []Attr{{"method", "FOO"}, {"known-method", "no"}},
 	},
 	{
-		name: "compact header forms", transport: UDP, client: 5060, port: 5060,
-		steps: []textStep{{ToServer, []byte("MESSAGE sip:bob@contoso.com SIP/2.0\r\nv: SIP/2.0/UDP 10.0.0.1\r\n" +
+		name: "compact header forms", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, []byte("MESSAGE sip:bob@contoso.com SIP/2.0\r\nv: SIP/2.0/UDP 10.0.0.1\r\n" +
 			"f: <sip:alice@contoso.com>;tag=1\r\ni: x@y\r\nl: 2\r\n\r\nhi"), ConfirmedMore}},
-		detail: []Attr{{"method", "MESSAGE"}, {"via", "UDP"}},
+		attrs: []Attr{{"method", "MESSAGE"}, {"via", "UDP"}},
 	},
 	{
-		name: "a broken line after a proving field", transport: UDP, client: 5060, port: 5060,
-		steps:  []textStep{{ToServer, []byte("SIP/2.0 401 Unauthorized\r\nCall-ID: x@y\r\nTo: <sip:a@b>;tag=\x00\r\n"), ConfirmedMore}},
-		detail: []Attr{{"status", "401"}},
+		name: "a broken line after a proving field", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, []byte("SIP/2.0 401 Unauthorized\r\nCall-ID: x@y\r\nTo: <sip:a@b>;tag=\x00\r\n"), ConfirmedMore}},
+		attrs: []Attr{{"status", "401"}},
 	},
 	{
-		name: "the other side answers with something else", transport: UDP, client: 5060, port: 5060,
-		steps:  []textStep{{ToServer, sipUDPRegister, ConfirmedMore}, {ToClient, negRTP, Confirmed}},
-		detail: []Attr{{"method", "REGISTER"}, {"via", "UDP"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}},
+		name: "the other side answers with something else", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{{ToServer, sipUDPRegister, ConfirmedMore}, {ToClient, negRTP, Confirmed}},
+		attrs: []Attr{{"method", "REGISTER"}, {"via", "UDP"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}},
 	},
 	{
-		name: "no answer within the budget", transport: UDP, client: 5060, port: 5060,
-		steps: []textStep{
+		name: "no answer within the budget", transport: UDP, client: 5060, server: 5060,
+		steps: []flowStep{
 			{ToServer, sipUDPRegister, ConfirmedMore}, {ToServer, sipUDPRegister, ConfirmedMore},
 			{ToServer, sipUDPRegister, ConfirmedMore}, {ToServer, sipUDPRegister, ConfirmedMore},
 			{ToServer, sipUDPRegister, ConfirmedMore}, {ToServer, sipUDPRegister, ConfirmedMore},
 			{ToServer, sipUDPRegister, ConfirmedMore}, {ToServer, sipUDPRegister, Confirmed},
 		},
-		detail: []Attr{{"method", "REGISTER"}, {"via", "UDP"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}},
+		attrs: []Attr{{"method", "REGISTER"}, {"via", "UDP"}, {"user-agent", "Nero SIPPS IP Phone Version 2.0.51.16"}},
 	},
 
 	// Not SIP.
-	{name: "fuzzed method token", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, sipFuzzedMethod, Violated}}},
-	{name: "http request", transport: TCP, client: 54422, port: 80, steps: []textStep{{ToServer, httpTwoVLANGet, Violated}}},
-	{name: "http response", transport: TCP, client: 49162, port: 80, steps: []textStep{{ToClient, httpErspan401, Violated}}},
-	{name: "rtsp request", transport: TCP, client: 50000, port: 554, steps: []textStep{{ToServer, []byte("OPTIONS rtsp://media.example.com/a RTSP/1.0\r\nCSeq: 1\r\n\r\n"), Violated}}},
-	{name: "no field proves sip", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("OPTIONS sip:a@b SIP/2.0\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"), Violated}}},
-	{name: "datagram cut before any proof", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("INVITE sip:a@b SIP/2.0\r\nMax-Forwards: 70\r\nContent-Ty"), Violated}}},
-	{name: "status code 700", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("SIP/2.0 700 Nope\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
-	{name: "status line without reason separator", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("SIP/2.0 200\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
-	{name: "nul in the head before proof", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("INVITE sip:a@b SIP/2.0\r\nMax\x00: 1\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
-	{name: "uri without a colon", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("INVITE bob SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
-	{name: "lowercase method", transport: UDP, client: 5060, port: 5060, steps: []textStep{{ToServer, []byte("invite sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
-	{name: "start line cut short", transport: TCP, client: 50000, port: 5060, steps: []textStep{{ToServer, []byte("INVITE sip:bob@con"), Violated}}},
-	{name: "head goes on with junk", transport: TCP, client: 50000, port: 5060, steps: []textStep{
+	{name: "fuzzed method token", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, sipFuzzedMethod, Violated}}},
+	{name: "http request", transport: TCP, client: 54422, server: 80, steps: []flowStep{{ToServer, httpTwoVLANGet, Violated}}},
+	{name: "http response", transport: TCP, client: 49162, server: 80, steps: []flowStep{{ToClient, httpErspan401, Violated}}},
+	{name: "rtsp request", transport: TCP, client: 50000, server: 554, steps: []flowStep{{ToServer, []byte("OPTIONS rtsp://media.example.com/a RTSP/1.0\r\nCSeq: 1\r\n\r\n"), Violated}}},
+	{name: "no field proves sip", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("OPTIONS sip:a@b SIP/2.0\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"), Violated}}},
+	{name: "datagram cut before any proof", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("INVITE sip:a@b SIP/2.0\r\nMax-Forwards: 70\r\nContent-Ty"), Violated}}},
+	{name: "status code 700", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("SIP/2.0 700 Nope\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
+	{name: "status line without reason separator", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("SIP/2.0 200\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
+	{name: "nul in the head before proof", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("INVITE sip:a@b SIP/2.0\r\nMax\x00: 1\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
+	{name: "uri without a colon", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("INVITE bob SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
+	{name: "lowercase method", transport: UDP, client: 5060, server: 5060, steps: []flowStep{{ToServer, []byte("invite sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n\r\n"), Violated}}},
+	{name: "start line cut short", transport: TCP, client: 50000, server: 5060, steps: []flowStep{{ToServer, []byte("INVITE sip:bob@con"), Violated}}},
+	{name: "head goes on with junk", transport: TCP, client: 50000, server: 5060, steps: []flowStep{
 		{ToServer, []byte("INVITE sip:bob@contoso.com SIP/2.0\r\n"), NeedMore},
 		{ToServer, negTLSClientHello, Violated},
 	}},
 }
 
-func TestSIP(t *testing.T) { runTextCases(t, sipSig{}, sipCases) }
+func TestSIP(t *testing.T) { runFlowCases(t, sipSig{}, sipCases) }
 
 // TestSIPKnowsLyncMethods checks that every method Lync uses opens a flow
 // without "known-method" = "no".
@@ -368,11 +368,7 @@ func FuzzSIP(f *testing.F) {
 	}
 	f.Add([]byte("\r\n\r\nINVITE sip:a@b SIP/2.0\r\nv: x\r\n\r\n"), uint16(4), uint16(0), uint16(0), uint8(0), false)
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2, cut3 uint16, dirs uint8, udp bool) {
-		tr := TCP
-		if udp {
-			tr = UDP
-		}
-		fuzzText(t, sipSig{}, tr, 5060, data, cut1, cut2, cut3, dirs)
+		checkAnswers(t, sipSig{}, transportFor(!udp), 50000, 5060, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs), false)
 	})
 }
 

@@ -66,57 +66,61 @@ const (
 )
 
 func TestSTUNSignature(t *testing.T) {
-	confirmed := []Answer{Confirmed}
-	violated := []Answer{Violated}
-	mediaTable(t, stunSig{}, []mediaCase{
-		{"rfc 5389 bare binding request", UDP, []mediaStep{{ToServer, stunBindingBare}}, confirmed,
-			map[string]string{"method": "binding", "version": "rfc5389"}, MediaUnknown},
-		{"ms-ice2 binding request", UDP, []mediaStep{{ToServer, stunTeamsBinding}}, confirmed,
-			map[string]string{"method": "binding", "version": "rfc5389", "ice": "ms-ice2", "ice-impl": "7"}, MediaUnknown},
-		{"response first, as from the server's side", UDP, []mediaStep{{ToClient, stunChannelBindOK}}, confirmed,
-			map[string]string{"method": "channelbind", "version": "rfc5389"}, MediaUnknown},
-		{"rfc 4571 framed binding over tcp", TCP, []mediaStep{{ToServer, stunFramedBinding}}, confirmed,
-			map[string]string{"method": "binding", "version": "rfc5389", "framing": "rfc4571", "ice": "ms-ice2", "ice-impl": "3"}, MediaUnknown},
-		{"two responses back to back over tcp", TCP, []mediaStep{{ToClient, stunTwoResponses}}, confirmed,
-			map[string]string{"method": "createpermission", "version": "rfc5389", "software": "Coturn-4.5.0.5 'dan Eider'"}, MediaUnknown},
-		{"allocate over tcp", TCP, []mediaStep{{ToServer, stunTCPAllocate}}, confirmed,
-			map[string]string{"method": "allocate", "version": "rfc5389"}, MediaUnknown},
-		{"tcp segment ending inside an attribute", TCP, []mediaStep{{ToServer, stunTeamsBinding[:120]}}, confirmed,
-			map[string]string{"method": "binding", "version": "rfc5389", "ice": "ms-ice2", "ice-impl": "7"}, MediaUnknown},
-		{"channeldata after a turn method in one tcp segment", TCP, []mediaStep{{ToClient, stunChannelBindOK + stunChannelDataMsg}}, confirmed,
-			map[string]string{"method": "channelbind", "version": "rfc5389"}, MediaUnknown},
-		{"classic binding with change-request", UDP, []mediaStep{{ToServer, stunClassicChange}}, confirmed,
-			map[string]string{"method": "binding", "version": "rfc3489"}, MediaUnknown},
-		{"classic bare request waits for its response", UDP,
-			[]mediaStep{{ToServer, stunClassicBare}, {ToServer, stunClassicBare}, {ToClient, stunClassicResponse}},
-			[]Answer{NeedMore, NeedMore, Confirmed}, map[string]string{"method": "binding", "version": "rfc3489"}, MediaUnknown},
-		{"classic bare request, then dtls on the 5-tuple", UDP,
-			[]mediaStep{{ToServer, stunClassicBare}, {ToServer, stunDTLSHello}, {ToClient, stunClassicResponse}},
-			[]Answer{NeedMore, NeedMore, Confirmed}, map[string]string{"method": "binding", "version": "rfc3489"}, MediaUnknown},
-		{"classic bare requests alone", UDP,
-			[]mediaStep{{ToServer, stunClassicBare}, {ToServer, stunClassicBare}, {ToServer, stunClassicBare}, {ToServer, stunClassicBare}},
-			[]Answer{NeedMore, NeedMore, NeedMore, Violated}, nil, MediaUnknown},
-		{"classic bare request, then dns", UDP, []mediaStep{{ToServer, stunClassicBare}, {ToClient, stunDNSQuery}},
-			[]Answer{NeedMore, Violated}, nil, MediaUnknown},
+	runFlowCases(t, stunSig{}, []flowCase{
+		{name: "rfc 5389 bare binding request", transport: UDP, steps: []flowStep{{ToServer, unhex(stunBindingBare), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc5389"}},
+		{name: "ms-ice2 binding request", transport: UDP, steps: []flowStep{{ToServer, unhex(stunTeamsBinding), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc5389", "ice": "ms-ice2", "ice-impl": "7"}},
+		{name: "response first, as from the server's side", transport: UDP, steps: []flowStep{{ToClient, unhex(stunChannelBindOK), Confirmed}},
+			detail: map[string]string{"method": "channelbind", "version": "rfc5389"}},
+		{name: "rfc 4571 framed binding over tcp", transport: TCP, steps: []flowStep{{ToServer, unhex(stunFramedBinding), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc5389", "framing": "rfc4571", "ice": "ms-ice2", "ice-impl": "3"}},
+		{name: "two responses back to back over tcp", transport: TCP, steps: []flowStep{{ToClient, unhex(stunTwoResponses), Confirmed}},
+			detail: map[string]string{"method": "createpermission", "version": "rfc5389", "software": "Coturn-4.5.0.5 'dan Eider'"}},
+		{name: "allocate over tcp", transport: TCP, steps: []flowStep{{ToServer, unhex(stunTCPAllocate), Confirmed}},
+			detail: map[string]string{"method": "allocate", "version": "rfc5389"}},
+		{name: "tcp segment ending inside an attribute", transport: TCP, steps: []flowStep{{ToServer, unhex(stunTeamsBinding[:120]), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc5389", "ice": "ms-ice2", "ice-impl": "7"}},
+		{name: "channeldata after a turn method in one tcp segment", transport: TCP,
+			steps:  []flowStep{{ToClient, unhex(stunChannelBindOK + stunChannelDataMsg), Confirmed}},
+			detail: map[string]string{"method": "channelbind", "version": "rfc5389"}},
+		{name: "classic binding with change-request", transport: UDP, steps: []flowStep{{ToServer, unhex(stunClassicChange), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc3489"}},
+		{name: "classic bare request waits for its response", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(stunClassicBare), NeedMore}, {ToServer, unhex(stunClassicBare), NeedMore},
+				{ToClient, unhex(stunClassicResponse), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc3489"}},
+		{name: "classic bare request, then dtls on the 5-tuple", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(stunClassicBare), NeedMore}, {ToServer, unhex(stunDTLSHello), NeedMore},
+				{ToClient, unhex(stunClassicResponse), Confirmed}},
+			detail: map[string]string{"method": "binding", "version": "rfc3489"}},
+		{name: "classic bare requests alone", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(stunClassicBare), NeedMore}, {ToServer, unhex(stunClassicBare), NeedMore},
+				{ToServer, unhex(stunClassicBare), NeedMore}, {ToServer, unhex(stunClassicBare), Violated}}},
+		{name: "classic bare request, then dns", transport: UDP,
+			steps: []flowStep{{ToServer, unhex(stunClassicBare), NeedMore}, {ToClient, unhex(stunDNSQuery), Violated}}},
 
-		{"ms-turn allocate is ms-turn's", UDP, []mediaStep{{ToServer, stunTeamsAllocate}}, violated, nil, MediaUnknown},
-		{"channeldata on a fresh flow", UDP, []mediaStep{{ToClient, stunChannelDataMsg}}, violated, nil, MediaUnknown},
-		{"channeldata before the turn method over tcp", TCP, []mediaStep{{ToClient, stunChannelDataMsg + stunChannelBindOK}}, violated, nil, MediaUnknown},
-		{"ms multiplexed turn", UDP, []mediaStep{{ToServer, stunMSMux}}, violated, nil, MediaUnknown},
-		{"dns query", UDP, []mediaStep{{ToServer, stunDNSQuery}}, violated, nil, MediaUnknown},
-		{"dtls client hello", UDP, []mediaStep{{ToServer, stunDTLSHello}}, violated, nil, MediaUnknown},
-		{"rtp", UDP, []mediaStep{{ToServer, rtpSIPPCMA1}}, violated, nil, MediaUnknown},
-		{"datagram longer than the message", UDP, []mediaStep{{ToServer, stunTeamsBinding + "00000000"}}, violated, nil, MediaUnknown},
-		{"datagram shorter than the message", UDP, []mediaStep{{ToServer, stunTeamsBinding[:120]}}, violated, nil, MediaUnknown},
-		{"fingerprint not last", UDP,
-			[]mediaStep{{ToServer, "0001 0010 2112a442 000102030405060708090a0b 8028 0004 deadbeef 8022 0004 74657374"}}, violated, nil, MediaUnknown},
-		{"unknown method with the cookie", UDP, []mediaStep{{ToServer, "0005 0000 2112a442 000102030405060708090a0b"}}, violated, nil, MediaUnknown},
-		{"send as a request", UDP, []mediaStep{{ToServer, "0006 0000 2112a442 000102030405060708090a0b"}}, violated, nil, MediaUnknown},
-		{"classic with an unknown required attribute", UDP,
-			[]mediaStep{{ToServer, "0001 0008 0123456789abcdef0123456789abcdef 7000 0004 00000000"}}, violated, nil, MediaUnknown},
-		{"classic allocate", UDP,
-			[]mediaStep{{ToServer, "0003 0008 0123456789abcdef0123456789abcdef 0003 0004 00000000"}}, violated, nil, MediaUnknown},
-		{"classic cut by the tcp segment", TCP, []mediaStep{{ToServer, "0001 0008 0123456789abcdef0123456789abcdef 0003 0004"}}, violated, nil, MediaUnknown},
+		{name: "ms-turn allocate is ms-turn's", transport: UDP, steps: []flowStep{{ToServer, unhex(stunTeamsAllocate), Violated}}},
+		{name: "channeldata on a fresh flow", transport: UDP, steps: []flowStep{{ToClient, unhex(stunChannelDataMsg), Violated}}},
+		{name: "channeldata before the turn method over tcp", transport: TCP,
+			steps: []flowStep{{ToClient, unhex(stunChannelDataMsg + stunChannelBindOK), Violated}}},
+		{name: "ms multiplexed turn", transport: UDP, steps: []flowStep{{ToServer, unhex(stunMSMux), Violated}}},
+		{name: "dns query", transport: UDP, steps: []flowStep{{ToServer, unhex(stunDNSQuery), Violated}}},
+		{name: "dtls client hello", transport: UDP, steps: []flowStep{{ToServer, unhex(stunDTLSHello), Violated}}},
+		{name: "rtp", transport: UDP, steps: []flowStep{{ToServer, unhex(rtpSIPPCMA1), Violated}}},
+		{name: "datagram longer than the message", transport: UDP, steps: []flowStep{{ToServer, unhex(stunTeamsBinding + "00000000"), Violated}}},
+		{name: "datagram shorter than the message", transport: UDP, steps: []flowStep{{ToServer, unhex(stunTeamsBinding[:120]), Violated}}},
+		{name: "fingerprint not last", transport: UDP,
+			steps: []flowStep{{ToServer, unhex("0001 0010 2112a442 000102030405060708090a0b 8028 0004 deadbeef 8022 0004 74657374"), Violated}}},
+		{name: "unknown method with the cookie", transport: UDP,
+			steps: []flowStep{{ToServer, unhex("0005 0000 2112a442 000102030405060708090a0b"), Violated}}},
+		{name: "send as a request", transport: UDP, steps: []flowStep{{ToServer, unhex("0006 0000 2112a442 000102030405060708090a0b"), Violated}}},
+		{name: "classic with an unknown required attribute", transport: UDP,
+			steps: []flowStep{{ToServer, unhex("0001 0008 0123456789abcdef0123456789abcdef 7000 0004 00000000"), Violated}}},
+		{name: "classic allocate", transport: UDP,
+			steps: []flowStep{{ToServer, unhex("0003 0008 0123456789abcdef0123456789abcdef 0003 0004 00000000"), Violated}}},
+		{name: "classic cut by the tcp segment", transport: TCP,
+			steps: []flowStep{{ToServer, unhex("0001 0008 0123456789abcdef0123456789abcdef 0003 0004"), Violated}}},
 	})
 }
 
@@ -177,7 +181,7 @@ func TestSTUNAllocs(t *testing.T) {
 		{"classic bare request", UDP, stunClassicBare},
 		{"channeldata first over tcp", TCP, stunChannelDataMsg + stunChannelBindOK},
 	} {
-		b := mediaHex(t, tc.payload)
+		b := unhex(tc.payload)
 		var s State
 		allocs := testing.AllocsPerRun(100, func() {
 			s.Reset(tc.t, 50000, 3478)
@@ -191,14 +195,14 @@ func TestSTUNAllocs(t *testing.T) {
 
 func FuzzSTUN(f *testing.F) {
 	for _, h := range []string{stunBindingBare, stunTeamsBinding, stunFramedBinding, stunTwoResponses, stunChannelBindOK + stunChannelDataMsg, stunClassicChange} {
-		b := mediaHex(f, h)
-		f.Add(false, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: b}}))
-		f.Add(true, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: b}}))
+		b := unhex(h)
+		f.Add(false, packPayloads([]FlowPayload{{Dir: ToServer, Data: b}}))
+		f.Add(true, packPayloads([]FlowPayload{{Dir: ToServer, Data: b}}))
 	}
-	f.Add(false, mediaFuzzEncode([]mediaPayload{{dir: ToServer, data: mediaHex(f, stunClassicBare)}, {dir: ToClient, data: mediaHex(f, stunClassicResponse)}}))
+	f.Add(false, packPayloads([]FlowPayload{{Dir: ToServer, Data: unhex(stunClassicBare)}, {Dir: ToClient, Data: unhex(stunClassicResponse)}}))
 	mediaFuzzSeed(f, stunSig{})
 	f.Fuzz(func(t *testing.T, tcp bool, data []byte) {
-		mediaFuzzCheck(t, stunSig{}, tcp, data)
+		checkAnswers(t, stunSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data), false)
 	})
 }
 
@@ -214,7 +218,7 @@ func BenchmarkSTUN(b *testing.B) {
 		{"violated-ms-turn", UDP, stunTeamsAllocate},
 		{"violated-rtp", UDP, rtpSIPPCMA1},
 	} {
-		p := mediaHex(b, bc.payload)
+		p := unhex(bc.payload)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(p)))

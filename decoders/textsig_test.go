@@ -1,95 +1,40 @@
 package decoders
 
 import (
-	"encoding/hex"
 	"slices"
-	"strings"
 	"testing"
 	"unsafe"
 )
 
-// Helpers shared by the SIP, HTTP, HTTP/2, DNS and DHCP signature tests.
-
-// textHex decodes a hex literal copied from a capture; blanks are ignored.
-func textHex(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-// textWith returns a copy of msg with the bytes at off replaced.
-func textWith(msg []byte, off int, b ...byte) []byte {
-	c := append([]byte{}, msg...)
-	copy(c[off:], b)
-	return c
-}
-
-// textStep is one payload of a table row and the answer wanted after it.
-type textStep struct {
-	dir  Dir
-	data []byte
-	want Answer
-}
-
-// textCase is one flow fed to a signature payload by payload.
-type textCase struct {
-	name         string
-	transport    Transport
-	client, port uint16 // client and server ports
-	steps        []textStep
-	detail       []Attr // the Detail wanted after the last step, in order
-}
-
-// runTextCases feeds each case's payloads to sig as the analyzer does and
-// checks the answer after each payload and the Detail at the end.
-func runTextCases(t *testing.T, sig Signature, cases []textCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var s State
-			s.Reset(c.transport, c.client, c.port)
-			for i, st := range c.steps {
-				got := sig.Inspect(&s, st.dir, st.data)
-				s.Payloads[st.dir]++
-				if got != st.want {
-					t.Fatalf("payload %d (%d bytes): got %v, want %v (detail %v)", i+1, len(st.data), got, st.want, s.Detail.Attrs)
-				}
-			}
-			if !slices.Equal(s.Detail.Attrs, c.detail) {
-				t.Errorf("detail\n got %q\nwant %q", s.Detail.Attrs, c.detail)
-			}
-		})
-	}
-}
+// Tests and payloads shared by the SIP, HTTP, HTTP/2, DNS and DHCP
+// signatures.
 
 // Other protocols' first payloads, from the shared captures: every
 // signature of this file must answer Violated to them.
 var (
 	// ndpi/teams.pcap frame 18 (first 64 of 210 bytes): 192.168.1.6 →
 	// 52.113.194.132 TLSv1 264 Client Hello
-	negTLSClientHello = textHex("16030100cd010000c903032d7f336be6c274bf052721f2374d5f6c4ec19b3e9c" +
+	negTLSClientHello = unhex("16030100cd010000c903032d7f336be6c274bf052721f2374d5f6c4ec19b3e9c" +
 		"1f64e59f98c75873eda56900001cbabacca9cca8c02bc02fc02cc030c013c014")
 	// ndpi/stun.pcap frame 3: 10.77.110.51 → 10.206.50.239 STUN 164
 	// Binding Request user: /pI0:ToEd (over TCP, RFC 4571 framed)
-	negSTUNBinding = textHex("0068000100542112a442f3439453b698fb2950bb06ed000600092f7049303a54" +
+	negSTUNBinding = unhex("0068000100542112a442f3439453b698fb2950bb06ed000600092f7049303a54" +
 		"6f4564000000002400046e6bfcff80290008000000000004c2d1805400013200" +
 		"0000807000040000000300080014fe92876ad46d7b797d42eb8d79a805faf31d" +
 		"72d1802800040200fc47")
 	// sipp/g711a.pcap frame 1 (first 48 of 252 bytes): 10.1.3.143 →
 	// 10.1.6.18 UDP 294 5000 → 2006 Len=252 (RTP PT 8, which tshark
 	// leaves undissected without its RTP heuristic)
-	negRTP = textHex("8088e6fd000000f0dee0ee8fd5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5" +
+	negRTP = unhex("8088e6fd000000f0dee0ee8fd5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5" +
 		"d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5")
 	// heplify/sip_ipv4_tcp.pcap frame 14: 10.33.6.101 → 10.33.6.100
 	// RTCP 86 Sender Report Source description
-	negRTCP = textHex("80c8000642f433d40020092530624d9b7058118900000001000000a081ca0003" +
+	negRTCP = unhex("80c8000642f433d40020092530624d9b7058118900000001000000a081ca0003" +
 		"42f433d40103633000000000")
 	// zeek/dce-rpc/kerberos135_auth.pcapng frame 4 (first 72 of 1460
 	// bytes): 10.10.10.129 → 10.10.10.100 TCP 1514 64238 → 135 [TCP
 	// segment of a reassembled PDU], the start of a DCE/RPC Bind
-	negDCERPCBind = textHex("05000b0310000000b407380708000000d016d016000000000200000000000100" +
+	negDCERPCBind = unhex("05000b0310000000b407380708000000d016d016000000000200000000000100" +
 		"a001000000000000c00000000000004600000000045d888aeb1cc9119fe80800" +
 		"2b10486002000000")
 )
@@ -205,45 +150,5 @@ func TestTextSignaturesAllocs(t *testing.T) {
 				t.Errorf("%v allocations per payload, want 0", allocs)
 			}
 		})
-	}
-}
-
-// fuzzText feeds data to sig as a flow of up to four payloads, cut at the
-// given points and sent in the directions the bits of dirs say, and
-// checks that the answers make sense: nothing after Violated or
-// Confirmed (the analyzer stops there), no NeedMore or Violated once
-// named, Detail only on a named flow, and values within the cap.
-func fuzzText(t *testing.T, sig Signature, tr Transport, port uint16, data []byte, cut1, cut2, cut3 uint16, dirs uint8) {
-	if !sig.Accepts(tr) {
-		return
-	}
-	var s State
-	s.Reset(tr, 50000, port)
-	cuts := []int{int(cut1), int(cut2), int(cut3)}
-	named := false
-	for i := 0; len(data) > 0 && i < 4; i++ {
-		n := len(data)
-		if i < len(cuts) && cuts[i] > 0 && cuts[i] < n {
-			n = cuts[i]
-		}
-		dir := Dir(dirs >> i & 1)
-		got := sig.Inspect(&s, dir, data[:n])
-		s.Payloads[dir]++
-		data = data[n:]
-		switch {
-		case named && (got == Violated || got == NeedMore):
-			t.Fatalf("payload %d: %v after the flow was named", i+1, got)
-		case !got.Named() && !named && len(s.Detail.Attrs) > 0:
-			t.Fatalf("payload %d: %v with detail %v", i+1, got, s.Detail.Attrs)
-		}
-		for _, a := range s.Detail.Attrs {
-			if len(a.Value) > textMaxValue || a.Value == "" {
-				t.Fatalf("detail %s has %d bytes", a.Key, len(a.Value))
-			}
-		}
-		if got == Violated || got == Confirmed {
-			return
-		}
-		named = named || got.Named()
 	}
 }

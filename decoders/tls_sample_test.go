@@ -1,95 +1,11 @@
 package decoders_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"net/netip"
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/lyncaudit/lyncaudit/decoders"
-	"github.com/lyncaudit/lyncaudit/internal/lyncgen"
 )
-
-// tlsSampleFlow is one flow of the generated sample, with its truth and
-// its payloads in capture order.
-type tlsSampleFlow struct {
-	truth    *lyncgen.FlowTruth
-	payloads []tlsSamplePayload
-}
-
-type tlsSamplePayload struct {
-	dir  decoders.Dir
-	data []byte
-}
-
-// tlsSampleFlows generates the sample capture (the bytes of
-// testdata/sample.pcapng) and returns its flows with their truth.
-func tlsSampleFlows(t *testing.T) []*tlsSampleFlow {
-	t.Helper()
-	var buf bytes.Buffer
-	truth, err := lyncgen.Generate(&buf, lyncgen.SampleOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	type key struct {
-		t              decoders.Transport
-		client, server netip.AddrPort
-	}
-	byKey := map[key]*tlsSampleFlow{}
-	flows := make([]*tlsSampleFlow, len(truth.Flows))
-	for i := range truth.Flows {
-		ft := &truth.Flows[i]
-		flows[i] = &tlsSampleFlow{truth: ft}
-		byKey[key{ft.Transport, ft.Client, ft.Server}] = flows[i]
-	}
-	r, err := pcapgo.NewNgReader(&buf, pcapgo.DefaultNgReaderOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := decoders.NewDecoder()
-	var p decoders.Packet
-	for n := 1; ; n++ {
-		data, _, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return flows
-		}
-		if err != nil {
-			t.Fatalf("sample frame %d: %v", n, err)
-		}
-		if d.Decode(r.LinkType(), data, &p) != decoders.OK || len(p.Payload) == 0 || !p.Fragment.First() {
-			continue
-		}
-		src, dst := netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort)
-		if f := byKey[key{p.Transport, src, dst}]; f != nil {
-			f.payloads = append(f.payloads, tlsSamplePayload{decoders.ToServer, bytes.Clone(p.Payload)})
-		} else if f := byKey[key{p.Transport, dst, src}]; f != nil {
-			f.payloads = append(f.payloads, tlsSamplePayload{decoders.ToClient, bytes.Clone(p.Payload)})
-		}
-	}
-}
-
-// tlsSampleRun feeds a flow to the signature naming proto as the analyzer
-// does (at most 16 payloads, until Violated or Confirmed).
-func tlsSampleRun(proto decoders.Protocol, f *tlsSampleFlow) (decoders.Answer, *decoders.State) {
-	sig := decoders.SignatureAt(decoders.SignatureFor(proto))
-	s := new(decoders.State)
-	s.Reset(f.truth.Transport, f.truth.Client.Port(), f.truth.Server.Port())
-	a := decoders.NeedMore
-	if !sig.Accepts(f.truth.Transport) {
-		return decoders.Violated, s
-	}
-	for i, pl := range f.payloads {
-		if i == 16 || a == decoders.Violated || a == decoders.Confirmed {
-			break
-		}
-		a = sig.Inspect(s, pl.dir, pl.data)
-		s.Payloads[pl.dir]++
-	}
-	return a, s
-}
 
 // tlsSampleCert reads the client certificate outcome the generator's
 // description of a TLS flow implies.
@@ -112,14 +28,15 @@ func tlsSampleCert(detail string) decoders.CertStatus {
 // client certificate outcome and the MS-TURN framing the truth gives.
 func TestTLSFamilyOnSample(t *testing.T) {
 	named := map[decoders.Protocol]int{}
-	for _, f := range tlsSampleFlows(t) {
+	for _, f := range sampleFlows(t) {
 		ft := f.truth
-		if len(f.payloads) == 0 {
+		if len(f.Payloads) == 0 {
 			continue
 		}
 		name := ft.Transport.String() + " " + ft.Client.String() + " → " + ft.Server.String()
 		for _, proto := range []decoders.Protocol{decoders.TLS, decoders.DTLS, decoders.MSTURN} {
-			a, s := tlsSampleRun(proto, f)
+			in := f.inspect(proto, decoders.InspectBudget)
+			a, s := in.Last(), in.State
 			if ft.Protocol != proto {
 				if a.Named() {
 					t.Errorf("%s (%s, %q): %v names it", name, ft.Protocol, ft.Detail, proto)

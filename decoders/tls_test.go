@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -117,80 +118,24 @@ const (
 	hexTURNOverTCP = `000300082112a4424d7a4a354c76737264656c630019000411000000`
 )
 
-// tlsStep is one payload of a flow and the answer wanted after it.
-type tlsStep struct {
-	dir  Dir
-	hex  string
-	want Answer
-}
-
-// tlsCase is the start of a flow fed to one signature, and what it must
-// have learnt at the end.
-type tlsCase struct {
-	name      string
-	transport Transport
-	steps     []tlsStep
-	detail    map[string]string // every Attr, exactly
-	cert      CertStatus
-}
-
-// runTLSCases feeds each case's payloads to sig on a fresh State, as the
-// analyzer does, and checks every answer, the Attrs and ClientCert.
-func runTLSCases(t *testing.T, sig Signature, cases []tlsCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var s State
-			s.Reset(tc.transport, 50123, 443)
-			if !sig.Accepts(tc.transport) {
-				t.Fatalf("%v does not accept %v", sig.Protocol(), tc.transport)
-			}
-			for i, step := range tc.steps {
-				got := sig.Inspect(&s, step.dir, unhex(step.hex))
-				s.Payloads[step.dir]++
-				if got != step.want {
-					t.Fatalf("payload %d: %v, want %v (detail %v)", i+1, got, step.want, s.Detail.Attrs)
-				}
-			}
-			checkDetail(t, &s.Detail, tc.detail, tc.cert)
-		})
-	}
-}
-
-// checkDetail compares d with the wanted Attrs (all of them) and ClientCert.
-func checkDetail(t *testing.T, d *Detail, want map[string]string, cert CertStatus) {
-	t.Helper()
-	if len(d.Attrs) != len(want) {
-		t.Errorf("detail %v, want %v", d.Attrs, want)
-	}
-	for k, v := range want {
-		if got := d.Get(k); got != v {
-			t.Errorf("detail %q = %q, want %q", k, got, v)
-		}
-	}
-	if d.ClientCert != cert {
-		t.Errorf("client certificate %v, want %v", d.ClientCert, cert)
-	}
-}
-
 func TestTLSSignature(t *testing.T) {
-	runTLSCases(t, tlsSig{}, []tlsCase{
+	runFlowCases(t, tlsSig{}, []flowCase{
 		{
 			name:      "schannel client hello with sni",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexSampleClientHello, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexSampleClientHello), ConfirmedMore}},
 			detail:    map[string]string{"sni": "pool01.contoso.local"},
 		},
 		{
 			name:      "client hello with alpn and no sni",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexAnyDeskClientHello, ConfirmedMore}},
+			steps:     []flowStep{{ToServer, unhex(hexAnyDeskClientHello), ConfirmedMore}},
 			detail:    map[string]string{"alpn": "anydesk/6.2.0/linux"},
 		},
 		{
 			name:      "resumed session: abbreviated handshake",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexChromeClientHello, ConfirmedMore}, {ToClient, hexChromeResumed, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexChromeClientHello), ConfirmedMore}, {ToClient, unhex(hexChromeResumed), Confirmed}},
 			detail: map[string]string{"sni": "clients6.google.com", "alpn": "http/1.1,spdy/3.1,h2-14,h2",
 				"version": "1.2", "cipher": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 			cert: CertUnknown,
@@ -198,84 +143,84 @@ func TestTLSSignature(t *testing.T) {
 		{
 			name:      "client hello seen from the server side (orientation wrong)",
 			transport: TCP,
-			steps:     []tlsStep{{ToClient, hexChromeClientHello, ConfirmedMore}, {ToServer, hexChromeResumed, Confirmed}},
+			steps:     []flowStep{{ToClient, unhex(hexChromeClientHello), ConfirmedMore}, {ToServer, unhex(hexChromeResumed), Confirmed}},
 			detail: map[string]string{"sni": "clients6.google.com", "alpn": "http/1.1,spdy/3.1,h2-14,h2",
 				"version": "1.2", "cipher": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 		},
 		{
 			name:      "server hello first (client hello not captured)",
 			transport: TCP,
-			steps:     []tlsStep{{ToClient, hexChromeResumed, Confirmed}},
+			steps:     []flowStep{{ToClient, unhex(hexChromeResumed), Confirmed}},
 			detail:    map[string]string{"version": "1.2", "cipher": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 		},
 		{
 			name:      "mid-stream application data",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexAppData1, NeedMore}, {ToServer, hexAppData2, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexAppData1), NeedMore}, {ToServer, unhex(hexAppData2), Confirmed}},
 		},
 		{
 			name:      "bare record header, then the hello",
 			transport: TCP,
-			steps: []tlsStep{{ToServer, hexSampleClientHello[:10], NeedMore},
-				{ToServer, hexSampleClientHello[10:], ConfirmedMore}},
+			steps: []flowStep{{ToServer, unhex(hexSampleClientHello[:10]), NeedMore},
+				{ToServer, unhex(hexSampleClientHello[10:]), ConfirmedMore}},
 			detail: map[string]string{"sni": "pool01.contoso.local"},
 		},
 		{
 			name:      "client hello in three pieces",
 			transport: TCP,
-			steps: []tlsStep{{ToServer, hexSampleClientHello[:14], NeedMore},
-				{ToServer, hexSampleClientHello[14:40], NeedMore},
-				{ToServer, hexSampleClientHello[40:], ConfirmedMore}},
+			steps: []flowStep{{ToServer, unhex(hexSampleClientHello[:14]), NeedMore},
+				{ToServer, unhex(hexSampleClientHello[14:40]), NeedMore},
+				{ToServer, unhex(hexSampleClientHello[40:]), ConfirmedMore}},
 			detail: map[string]string{"sni": "pool01.contoso.local"},
 		},
 		{
 			name:      "sslv2-format client hello, then a tls server hello",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexSSLv2ClientHello, ConfirmedMore}, {ToClient, hexChromeResumed, Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexSSLv2ClientHello), ConfirmedMore}, {ToClient, unhex(hexChromeResumed), Confirmed}},
 			detail:    map[string]string{"version": "1.2", "cipher": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 		},
 		{
 			name:      "sslv2 server hello",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexSSLv2ClientHello, ConfirmedMore}, {ToClient, "801e0400010002000000030010010080000102030405060708090a0b0c0d0e0f", Confirmed}},
+			steps:     []flowStep{{ToServer, unhex(hexSSLv2ClientHello), ConfirmedMore}, {ToClient, unhex("801e0400010002000000030010010080000102030405060708090a0b0c0d0e0f"), Confirmed}},
 			detail:    map[string]string{"version": "ssl2"},
 		},
-		{name: "ms-turn pseudo-tls client hello", transport: TCP, steps: []tlsStep{{ToServer, hexPseudoClientHello, Violated}}},
-		{name: "libnice msoc pseudo-tls hello", transport: TCP, steps: []tlsStep{{ToServer, hexLibniceMSOCHello, Violated}}},
-		{name: "ms-turn pseudo-tls server hello", transport: TCP, steps: []tlsStep{{ToClient, hexPseudoServerHello, Violated}}},
-		{name: "google pseudo-ssl hello", transport: TCP, steps: []tlsStep{{ToServer, hexGooglePseudoSSL, Violated}}},
-		{name: "ms-turn tcp framing", transport: TCP, steps: []tlsStep{{ToServer, hexFramedAllocate, Violated}}},
-		{name: "net.tcp preamble", transport: TCP, steps: []tlsStep{{ToServer, hexNetTCPPreamble, Violated}}},
-		{name: "rdp tpkt", transport: TCP, steps: []tlsStep{{ToServer, hexRDPRequest, Violated}}},
-		{name: "http get", transport: TCP, steps: []tlsStep{{ToServer, hexHTTPGet, Violated}}},
-		{name: "sip register", transport: TCP, steps: []tlsStep{{ToServer, hexSIPRegister, Violated}}},
-		{name: "dce/rpc bind", transport: TCP, steps: []tlsStep{{ToServer, hexDCERPCBind, Violated}}},
-		{name: "turn over tcp", transport: TCP, steps: []tlsStep{{ToServer, hexTURNOverTCP, Violated}}},
+		{name: "ms-turn pseudo-tls client hello", transport: TCP, steps: []flowStep{{ToServer, unhex(hexPseudoClientHello), Violated}}},
+		{name: "libnice msoc pseudo-tls hello", transport: TCP, steps: []flowStep{{ToServer, unhex(hexLibniceMSOCHello), Violated}}},
+		{name: "ms-turn pseudo-tls server hello", transport: TCP, steps: []flowStep{{ToClient, unhex(hexPseudoServerHello), Violated}}},
+		{name: "google pseudo-ssl hello", transport: TCP, steps: []flowStep{{ToServer, unhex(hexGooglePseudoSSL), Violated}}},
+		{name: "ms-turn tcp framing", transport: TCP, steps: []flowStep{{ToServer, unhex(hexFramedAllocate), Violated}}},
+		{name: "net.tcp preamble", transport: TCP, steps: []flowStep{{ToServer, unhex(hexNetTCPPreamble), Violated}}},
+		{name: "rdp tpkt", transport: TCP, steps: []flowStep{{ToServer, unhex(hexRDPRequest), Violated}}},
+		{name: "http get", transport: TCP, steps: []flowStep{{ToServer, unhex(hexHTTPGet), Violated}}},
+		{name: "sip register", transport: TCP, steps: []flowStep{{ToServer, unhex(hexSIPRegister), Violated}}},
+		{name: "dce/rpc bind", transport: TCP, steps: []flowStep{{ToServer, unhex(hexDCERPCBind), Violated}}},
+		{name: "turn over tcp", transport: TCP, steps: []flowStep{{ToServer, unhex(hexTURNOverTCP), Violated}}},
 		{
 			name:      "application data then garbage",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexAppData1, NeedMore}, {ToClient, hexHTTPGet, Violated}},
+			steps:     []flowStep{{ToServer, unhex(hexAppData1), NeedMore}, {ToClient, unhex(hexHTTPGet), Violated}},
 		},
 		{
 			name:      "record version changes mid-stream",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, hexAppData1, NeedMore}, {ToClient, "1703010005" + "0102030405", Violated}},
+			steps:     []flowStep{{ToServer, unhex(hexAppData1), NeedMore}, {ToClient, unhex("1703010005" + "0102030405"), Violated}},
 		},
 		{
 			name:      "empty client hello",
 			transport: TCP,
-			steps:     []tlsStep{{ToServer, "160303000401000000", Violated}},
+			steps:     []flowStep{{ToServer, unhex("160303000401000000"), Violated}},
 		},
 		{
 			name:      "capture begins inside a handshake",
 			transport: TCP,
-			steps:     []tlsStep{{ToClient, "16030300040e000000", NeedMore}, {ToServer, hexAppData1, Confirmed}},
+			steps:     []flowStep{{ToClient, unhex("16030300040e000000"), NeedMore}, {ToServer, unhex(hexAppData1), Confirmed}},
 		},
 		{
 			name:      "hello too short to judge, budget runs out",
 			transport: TCP,
-			steps: []tlsStep{{ToServer, hexSampleClientHello[:20], NeedMore}, {ToClient, hexSampleClientHello[:20], NeedMore},
-				{ToServer, "00", NeedMore}, {ToClient, "00", Violated}},
+			steps: []flowStep{{ToServer, unhex(hexSampleClientHello[:20]), NeedMore}, {ToClient, unhex(hexSampleClientHello[:20]), NeedMore},
+				{ToServer, unhex("00"), NeedMore}, {ToClient, unhex("00"), Violated}},
 		},
 	})
 }
@@ -335,15 +280,15 @@ type captureFlowCase struct {
 
 func (tc captureFlowCase) run(t *testing.T, dir string) {
 	t.Helper()
-	for _, f := range tlsCaptureFlows(t, dir+"/"+tc.file) {
-		if f.client.Port() != tc.port && f.server.Port() != tc.port || f.transport != tc.flowTransport() {
+	for _, f := range captureFlows(t, filepath.Join(dir, tc.file)) {
+		if f.Client.Port() != tc.port && f.Server.Port() != tc.port || f.Transport != tc.flowTransport() {
 			continue
 		}
-		got, s := tlsInspectFlow(tc.sig, f)
-		if got != tc.want {
+		in := InspectFlow(tc.sig, f, InspectBudget)
+		if got := in.Last(); got != tc.want {
 			t.Errorf("%v: %v, want %v", f, got, tc.want)
 		}
-		checkDetail(t, &s.Detail, tc.detail, tc.cert)
+		checkDetail(t, &in.State.Detail, tc.detail, tc.cert)
 		return
 	}
 	t.Fatalf("no flow on port %d in %s", tc.port, tc.file)
@@ -613,58 +558,8 @@ func FuzzTLS(f *testing.F) {
 		f.Add(data, uint16(7))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		fuzzTLSFamily(t, tlsSig{}, TCP, data, cut)
+		checkAnswers(t, tlsSig{}, TCP, 50123, 443, alternating(data, cut, 251), true)
 	})
-}
-
-// fuzzTLSFamily cuts data into payloads (the first cut payloads long, the
-// rest in pieces of a size cut also picks), feeds them to sig in
-// alternating directions and checks the answers make sense: none after
-// Violated or Confirmed changes, and Detail only once the flow is named.
-func fuzzTLSFamily(t *testing.T, sig Signature, tr Transport, data []byte, cut uint16) {
-	var s State
-	s.Reset(tr, 50123, 443)
-	var parts [][]byte
-	c := int(cut) % (len(data) + 1)
-	parts = append(parts, data[:c])
-	for rest := data[c:]; len(rest) > 0; {
-		n := min(len(rest), 1+int(cut)%251)
-		parts = append(parts, rest[:n])
-		rest = rest[n:]
-	}
-	named, done := false, Answer(0)
-	for i, p := range parts {
-		if len(p) == 0 {
-			continue
-		}
-		dir := Dir(i % 2)
-		got := sig.Inspect(&s, dir, p)
-		s.Payloads[dir]++
-		if done != 0 {
-			if got != done {
-				t.Fatalf("payload %d: %v after %v", i+1, got, done)
-			}
-			continue
-		}
-		if !named && !got.Named() && len(s.Detail.Attrs) > 0 {
-			t.Fatalf("payload %d: detail %v before the flow is named", i+1, s.Detail.Attrs)
-		}
-		switch got {
-		case Violated:
-			if named {
-				t.Fatalf("payload %d: violated after confirming", i+1)
-			}
-			done = got
-		case Confirmed:
-			done = got
-		}
-		named = named || got.Named()
-		for _, a := range s.Detail.Attrs {
-			if len(a.Value) > tlsMaxDetail {
-				t.Fatalf("detail %q is %d bytes", a.Key, len(a.Value))
-			}
-		}
-	}
 }
 
 // FuzzTLSHello checks the hello parsers on their own: a prefix of a
