@@ -118,6 +118,29 @@ func (e *Engine) Read(src Source) error {
 	return err
 }
 
+// AddSource registers a packet source, such as a live interface, for
+// packets given to PacketFrom; it returns the source's index.
+func (e *Engine) AddSource(name, format string, lts []decoders.LinkType) int {
+	c := CaptureInfo{Name: name, Format: format}
+	for _, lt := range lts {
+		c.LinkTypes = appendUnique(c.LinkTypes, linkTypeName(lt))
+	}
+	e.caps = append(e.caps, c)
+	return len(e.caps) - 1
+}
+
+// PacketFrom folds a packet of source i (from AddSource) into its flow.
+func (e *Engine) PacketFrom(i int, cp *capture.Packet) {
+	e.cur = &e.caps[i]
+	e.Packet(cp)
+}
+
+// SetSourceStats records a live source's kernel counters in the report.
+func (e *Engine) SetSourceStats(i int, received, dropped, filtered uint64) {
+	c := &e.caps[i]
+	c.KernelReceived, c.KernelDropped, c.Filtered = received, dropped, filtered
+}
+
 // Packet folds one captured packet into its flow.
 func (e *Engine) Packet(cp *capture.Packet) {
 	ts := cp.Timestamp

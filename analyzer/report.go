@@ -32,6 +32,10 @@ type CaptureInfo struct {
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	Error     string    `json:"error,omitempty"` // why reading stopped early (a truncated or damaged file)
+	// Live captures only: the kernel's counters.
+	KernelReceived uint64 `json:"kernel_received,omitempty"` // frames the socket's filter was offered
+	KernelDropped  uint64 `json:"kernel_dropped,omitempty"`  // frames lost because the ring was full
+	Filtered       uint64 `json:"filtered,omitempty"`        // frames the user-space filter dropped
 }
 
 // Totals sums the whole run.

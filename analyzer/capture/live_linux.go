@@ -12,17 +12,24 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/afpacket"
-	"github.com/lyncaudit/lyncaudit/analyzer/filter"
 	"github.com/lyncaudit/lyncaudit/decoders"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
 // LiveOptions configures a live capture. Zero values take the defaults.
 type LiveOptions struct {
-	RingMB      int            // size of the kernel ring, in MiB; default 64
-	Promiscuous bool           // capture frames not addressed to the interface (a SPAN port's)
-	Filter      *filter.Filter // keep only frames it matches; nil keeps all
-	PollTimeout time.Duration  // how long Next waits before returning ErrTimeout; default 200 ms
+	RingMB      int           // size of the kernel ring, in MiB; default 64
+	Promiscuous bool          // capture frames not addressed to the interface (a SPAN port's)
+	Filter      FrameFilter   // keep only frames it matches; nil keeps all
+	PollTimeout time.Duration // how long Next waits before returning ErrTimeout; default 200 ms
+}
+
+// FrameFilter is a capture filter (analyzer/filter's Filter): Match is
+// the exact test, Prefilter a program the kernel may run first, or nil.
+type FrameFilter interface {
+	Match(lt decoders.LinkType, frame []byte) bool
+	Prefilter(lt decoders.LinkType) []bpf.RawInstruction
 }
 
 // ErrTimeout is returned by Live.Next when no packet arrived within the
@@ -48,7 +55,7 @@ type Live struct {
 	tp       *afpacket.TPacket
 	name     string
 	linkType decoders.LinkType
-	filter   *filter.Filter
+	filter   FrameFilter
 	vlanBuf  []byte
 	number   int64
 	filtered uint64
@@ -56,7 +63,7 @@ type Live struct {
 
 // OpenLive opens a capture on the named interface.
 func OpenLive(iface string, o LiveOptions) (*Live, error) {
-	lt, err := ifaceLinkType(iface)
+	lt, loopback, err := ifaceLinkType(iface)
 	if err != nil {
 		return nil, err
 	}
@@ -84,13 +91,20 @@ func OpenLive(iface string, o LiveOptions) (*Live, error) {
 			return nil, liveError(iface, err)
 		}
 	}
-	if o.Filter != nil {
+	var prog []bpf.RawInstruction
+	switch {
+	case loopback:
+		// A packet socket sees each loopback packet twice, leaving and
+		// arriving; keep one, as libpcap does.
+		prog = dropOutgoing
+	case o.Filter != nil:
 		// The kernel drops what it safely can; Match has the last word.
-		if prog := o.Filter.Prefilter(lt); prog != nil {
-			if err := tp.SetBPF(prog); err != nil {
-				tp.Close()
-				return nil, fmt.Errorf("%s: attaching the filter: %w", iface, err)
-			}
+		prog = o.Filter.Prefilter(lt)
+	}
+	if prog != nil {
+		if err := tp.SetBPF(prog); err != nil {
+			tp.Close()
+			return nil, fmt.Errorf("%s: attaching the filter: %w", iface, err)
 		}
 	}
 	return l, nil
@@ -104,10 +118,19 @@ func liveError(iface string, err error) error {
 	return fmt.Errorf("%s: %w", iface, err)
 }
 
+// dropOutgoing keeps only packets that are not outgoing: BPF's ancillary
+// load of the packet type (SKF_AD_PKTTYPE), compared with PACKET_OUTGOING.
+var dropOutgoing = []bpf.RawInstruction{
+	{Op: 0x20, K: 0xfffff000 + 4},  // ld [pkttype]
+	{Op: 0x15, Jt: 0, Jf: 1, K: 4}, // jeq #PACKET_OUTGOING
+	{Op: 0x06, K: 0},               // ret #0
+	{Op: 0x06, K: 0x40000},         // ret #262144
+}
+
 // ifaceLinkType returns the link type frames of iface arrive with on a
-// raw packet socket: Ethernet framing for Ethernet and loopback devices,
-// bare IP for tunnel devices.
-func ifaceLinkType(iface string) (decoders.LinkType, error) {
+// raw packet socket (Ethernet framing for Ethernet and loopback devices,
+// bare IP for tunnel devices) and whether it is the loopback device.
+func ifaceLinkType(iface string) (decoders.LinkType, bool, error) {
 	if _, err := net.InterfaceByName(iface); err != nil {
 		var names []string
 		if all, err := net.Interfaces(); err == nil {
@@ -115,19 +138,21 @@ func ifaceLinkType(iface string) (decoders.LinkType, error) {
 				names = append(names, i.Name)
 			}
 		}
-		return 0, fmt.Errorf("no interface named %q (there are: %s)", iface, strings.Join(names, ", "))
+		return 0, false, fmt.Errorf("no interface named %q (there are: %s)", iface, strings.Join(names, ", "))
 	}
 	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
 	if err != nil {
-		return 0, fmt.Errorf("%s: reading its hardware type: %w", iface, err)
+		return 0, false, fmt.Errorf("%s: reading its hardware type: %w", iface, err)
 	}
 	switch t, _ := strconv.Atoi(strings.TrimSpace(string(b))); t {
-	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
-		return 1, nil
+	case unix.ARPHRD_ETHER:
+		return 1, false, nil
+	case unix.ARPHRD_LOOPBACK:
+		return 1, true, nil
 	case unix.ARPHRD_NONE, unix.ARPHRD_IPGRE, unix.ARPHRD_TUNNEL, unix.ARPHRD_TUNNEL6:
-		return 101, nil
+		return 101, false, nil
 	default:
-		return 0, fmt.Errorf("%s: hardware type %d is not supported (Ethernet, loopback and IP tunnels are)", iface, t)
+		return 0, false, fmt.Errorf("%s: hardware type %d is not supported (Ethernet, loopback and IP tunnels are)", iface, t)
 	}
 }
 

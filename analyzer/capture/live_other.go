@@ -6,7 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/lyncaudit/lyncaudit/analyzer/filter"
 	"github.com/lyncaudit/lyncaudit/decoders"
 )
 
@@ -14,8 +13,13 @@ import (
 type LiveOptions struct {
 	RingMB      int
 	Promiscuous bool
-	Filter      *filter.Filter
+	Filter      FrameFilter
 	PollTimeout time.Duration
+}
+
+// FrameFilter is a capture filter: Match is the exact test.
+type FrameFilter interface {
+	Match(lt decoders.LinkType, frame []byte) bool
 }
 
 // ErrTimeout is returned by Live.Next when no packet arrived in time.
