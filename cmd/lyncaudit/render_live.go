@@ -101,7 +101,7 @@ func dashboard(st *styles, r *analyzer.Report, recent []analyzer.Alert) string {
 	var rows [][]string
 	for _, g := range groupByRoles(r.Hosts) {
 		c := countRole(g.hosts)
-		rows = append(rows, []string{g.title, count(uint64(c.Hosts)), count(uint64(c.Expected)), count(uint64(c.Unexpected)), count(uint64(c.Mismatch)), count(uint64(c.Missing))})
+		rows = append(rows, []string{strings.Join(g.hosts[0].Roles, "+"), count(uint64(c.Hosts)), count(uint64(c.Expected)), count(uint64(c.Unexpected)), count(uint64(c.Mismatch)), count(uint64(c.Missing))})
 	}
 	if len(rows) > 0 {
 		b.WriteString(plainTable(st, []string{"ROLE", "HOSTS", "EXPECTED", "UNEXPECTED", "MISMATCH", "MISSING"}, rows, nil) + "\n")

@@ -42,7 +42,11 @@ func writeRunSummary(b *strings.Builder, st *styles, r *analyzer.Report) {
 	fmt.Fprintf(b, "%s\n", st.title.Render(fmt.Sprintf("lyncaudit: %s, %s, %s, %s",
 		plural(uint64(len(r.Captures)), "capture"), plural(t.Packets, "packet"), size(t.Bytes), plural(t.Flows, "flow"))))
 	for _, c := range r.Captures {
-		fmt.Fprintf(b, "  %s  %s\n", escape(c.Name), st.dim.Render(fmt.Sprintf("%s, %s, %s", c.Format, plural(c.Packets, "packet"), span(c.FirstSeen, c.LastSeen))))
+		facts := fmt.Sprintf("%s, %s, %s", c.Format, plural(c.Packets, "packet"), span(c.FirstSeen, c.LastSeen))
+		if c.KernelReceived > 0 {
+			facts += fmt.Sprintf("; kernel: %s received, %s dropped", count(c.KernelReceived), count(c.KernelDropped))
+		}
+		fmt.Fprintf(b, "  %s  %s\n", escape(c.Name), st.dim.Render(facts))
 	}
 	if t.Filter != "" {
 		fmt.Fprintf(b, "  %s\n", st.dim.Render(fmt.Sprintf("filter %q kept %s of %s", t.Filter, count(t.Packets-t.Filtered), plural(t.Packets, "packet"))))
