@@ -131,7 +131,8 @@ var dropOutgoing = []bpf.RawInstruction{
 // raw packet socket (Ethernet framing for Ethernet and loopback devices,
 // bare IP for tunnel devices) and whether it is the loopback device.
 func ifaceLinkType(iface string) (decoders.LinkType, bool, error) {
-	if _, err := net.InterfaceByName(iface); err != nil {
+	ifc, err := net.InterfaceByName(iface)
+	if err != nil {
 		var names []string
 		if all, err := net.Interfaces(); err == nil {
 			for _, i := range all {
@@ -139,6 +140,9 @@ func ifaceLinkType(iface string) (decoders.LinkType, bool, error) {
 			}
 		}
 		return 0, false, fmt.Errorf("no interface named %q (there are: %s)", iface, strings.Join(names, ", "))
+	}
+	if ifc.Flags&net.FlagUp == 0 {
+		return 0, false, fmt.Errorf("%s is down (bring it up with: ip link set %s up)", iface, iface)
 	}
 	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
 	if err != nil {

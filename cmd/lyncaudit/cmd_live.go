@@ -212,8 +212,9 @@ type session struct {
 	srcs []*capture.Live
 	w    *liveWriter
 
-	mu      sync.Mutex // guards eng, packets and the writer's alert output
+	mu      sync.Mutex // guards eng, packets and failed
 	packets int64
+	failed  int // readers that stopped on an error
 	stop    chan struct{}
 	once    sync.Once
 }
@@ -284,8 +285,16 @@ func (s *session) read(i int, src *capture.Live) {
 			continue
 		}
 		if err != nil {
-			s.w.warn(err)
-			s.halt()
+			// One interface failing ends its reader, not the run; the
+			// run ends when none is left.
+			s.w.warn(fmt.Errorf("stopped reading: %w", err))
+			s.mu.Lock()
+			s.failed++
+			all := s.failed == len(s.srcs)
+			s.mu.Unlock()
+			if all {
+				s.halt()
+			}
 			return
 		}
 		s.mu.Lock()
