@@ -363,7 +363,7 @@ func FuzzDCERPC(f *testing.F) {
 		f.Add(seed, uint16(len(seed)/2))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		checkAnswers(t, dcerpcSig{}, TCP, 49152, 135, alternating(data, cut, 97), false)
+		checkAnswers(t, dcerpcSig{}, TCP, 49152, 135, alternating(data, cut, 97))
 	})
 }
 

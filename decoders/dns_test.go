@@ -208,7 +208,7 @@ func FuzzDNS(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2, cut3 uint16, dirs uint8, tcp bool, flavor uint8) {
 		port := [...]uint16{53, portMDNS, portLLMNR, portNBNS}[flavor%4]
-		checkAnswers(t, dnsSig{}, transportFor(tcp), 50000, port, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs), false)
+		checkAnswers(t, dnsSig{}, transportFor(tcp), 50000, port, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs))
 	})
 }
 

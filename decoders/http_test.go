@@ -202,7 +202,7 @@ func FuzzHTTP(f *testing.F) {
 		f.Add(seed, uint16(len(seed)/4), uint16(len(seed)/3), uint16(0), uint8(0b0100))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2, cut3 uint16, dirs uint8) {
-		checkAnswers(t, httpSig{}, TCP, 50000, 80, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs), false)
+		checkAnswers(t, httpSig{}, TCP, 50000, 80, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs))
 	})
 }
 
@@ -213,7 +213,7 @@ func FuzzHTTP2(f *testing.F) {
 	f.Add([]byte(http2Preface), uint16(5), uint16(9), uint16(0), uint8(0))
 	f.Add(httpTwoVLANGet, uint16(0), uint16(0), uint16(0), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2, cut3 uint16, dirs uint8) {
-		checkAnswers(t, http2Sig{}, TCP, 50000, 80, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs), false)
+		checkAnswers(t, http2Sig{}, TCP, 50000, 80, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs))
 	})
 }
 

@@ -134,7 +134,7 @@ func FuzzNetTCP(f *testing.F) {
 		f.Add(seed, uint16(len(seed)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		checkAnswers(t, nettcpSig{}, TCP, 49152, 808, alternating(data, cut, 97), false)
+		checkAnswers(t, nettcpSig{}, TCP, 49152, 808, alternating(data, cut, 97))
 	})
 }
 

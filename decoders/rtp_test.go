@@ -368,7 +368,7 @@ func FuzzRTP(f *testing.F) {
 		{Dir: ToServer, Data: unhex(stunBindingBare)}, {Dir: ToServer, Data: unhex(rtpVLAN2)}, {Dir: ToServer, Data: unhex(rtpVLAN3)}}))
 	mediaFuzzSeed(f, rtpSig{})
 	f.Fuzz(func(t *testing.T, tcp bool, data []byte) {
-		checkAnswers(t, rtpSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data), false)
+		checkAnswers(t, rtpSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data))
 	})
 }
 
@@ -378,7 +378,7 @@ func FuzzRTCP(f *testing.F) {
 	}
 	mediaFuzzSeed(f, rtcpSig{})
 	f.Fuzz(func(t *testing.T, tcp bool, data []byte) {
-		checkAnswers(t, rtcpSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data), false)
+		checkAnswers(t, rtcpSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data))
 	})
 }
 

@@ -368,7 +368,7 @@ func FuzzSIP(f *testing.F) {
 	}
 	f.Add([]byte("\r\n\r\nINVITE sip:a@b SIP/2.0\r\nv: x\r\n\r\n"), uint16(4), uint16(0), uint16(0), uint8(0), false)
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2, cut3 uint16, dirs uint8, udp bool) {
-		checkAnswers(t, sipSig{}, transportFor(!udp), 50000, 5060, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs), false)
+		checkAnswers(t, sipSig{}, transportFor(!udp), 50000, 5060, cutInFour(data, [3]uint16{cut1, cut2, cut3}, dirs))
 	})
 }
 

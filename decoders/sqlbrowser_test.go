@@ -153,7 +153,7 @@ func FuzzSQLBrowser(f *testing.F) {
 		f.Add(seed, uint16(1))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		checkAnswers(t, sqlBrowserSig{}, UDP, 49152, sqlbPort, alternating(data, cut, 97), false)
+		checkAnswers(t, sqlBrowserSig{}, UDP, 49152, sqlbPort, alternating(data, cut, 97))
 	})
 }
 

@@ -202,7 +202,7 @@ func FuzzSTUN(f *testing.F) {
 	f.Add(false, packPayloads([]FlowPayload{{Dir: ToServer, Data: unhex(stunClassicBare)}, {Dir: ToClient, Data: unhex(stunClassicResponse)}}))
 	mediaFuzzSeed(f, stunSig{})
 	f.Fuzz(func(t *testing.T, tcp bool, data []byte) {
-		checkAnswers(t, stunSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data), false)
+		checkAnswers(t, stunSig{}, transportFor(tcp), 50000, 3478, unpackPayloads(data))
 	})
 }
 

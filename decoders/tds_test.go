@@ -176,7 +176,7 @@ func FuzzTDS(f *testing.F) {
 		f.Add(seed, uint16(17))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		checkAnswers(t, tdsSig{}, TCP, 49152, 1433, alternating(data, cut, 97), false)
+		checkAnswers(t, tdsSig{}, TCP, 49152, 1433, alternating(data, cut, 97))
 	})
 }
 
