@@ -20,10 +20,36 @@ const (
 	perAddressMax = 256
 )
 
-// svcKey names a service of a host: a port and transport.
+// svcKey names a service of a host: a port and transport, or a whole
+// port range the catalog allows (a media range), so that a Front End
+// taking calls on thousands of media ports has one media service, not
+// thousands.
 type svcKey struct {
-	port uint16
-	t    decoders.Transport
+	port, end uint16 // end > port for a range
+	t         decoders.Transport
+}
+
+// overflowKey collects the services of a host beyond maxServices: a port
+// scan should not grow memory, nor bury the report.
+var overflowKey = func(t decoders.Transport) svcKey { return svcKey{0, 65535, t} }
+
+// maxServices bounds the distinct services kept per host.
+const maxServices = 4096
+
+// serviceKey returns the key a flow to port counts under: the narrowest
+// range the allowing entries give when all of them are ranges, else the
+// port itself.
+func serviceKey(port uint16, t decoders.Transport, entries []*rules.Entry) svcKey {
+	k := svcKey{port, port, t}
+	for i, e := range entries {
+		if e.High == e.Low {
+			return svcKey{port, port, t}
+		}
+		if i == 0 || int(e.High)-int(e.Low) < int(k.end)-int(k.port) {
+			k.port, k.end = e.Low, e.High
+		}
+	}
+	return k
 }
 
 // svcAgg sums the flows of one service.
@@ -118,6 +144,10 @@ func (h *hostAgg) sawAddr(a netip.Addr) {
 
 func (h *hostAgg) service(m map[svcKey]*svcAgg, k svcKey) *svcAgg {
 	s := m[k]
+	if s == nil && len(m) >= maxServices {
+		k = overflowKey(k.t)
+		s = m[k]
+	}
 	if s == nil {
 		s = &svcAgg{key: k}
 		m[k] = s
@@ -385,9 +415,9 @@ func (a *aggregator) flow(f *Flow) {
 	cli, cliPort := f.Key.endpoint(c)
 	t := f.Key.Transport
 	ref := example{client: netip.AddrPortFrom(cli, cliPort), server: netip.AddrPortFrom(srv, srvPort), t: t, first: f.first()}
-	key := svcKey{srvPort, t}
 	answered := f.answered()
 	j := a.judge(f)
+	key := serviceKey(srvPort, t, j.entries)
 	if line := f.hosts[s]; line != nil {
 		h := a.hostFor(srv, line)
 		h.sawAddr(srv)
@@ -406,7 +436,8 @@ func (a *aggregator) flow(f *Flow) {
 		sv.verdict = max(sv.verdict, j.v) // Mismatch outranks Expected
 		sv.add(f, cli, ref, j.proto, j.conf)
 		if j.v == rules.Mismatch {
-			h.mismatch(key, j, f, cli, ref)
+			// A mismatch names its own port, even inside a media range.
+			h.mismatch(svcKey{srvPort, srvPort, t}, j, f, cli, ref)
 		}
 	} else {
 		a.unjudge(f, srv, cli, ref, key, j.proto, j.conf)
@@ -415,7 +446,7 @@ func (a *aggregator) flow(f *Flow) {
 		h := a.hostFor(cli, line)
 		h.sawAddr(cli)
 		if answered {
-			a.connect(h, line, f, srv, cliPort, ref, key, j.proto, j.conf)
+			a.connect(h, line, f, srv, cliPort, ref, svcKey{srvPort, srvPort, t}, j.proto, j.conf)
 		}
 	}
 	if a.keep {

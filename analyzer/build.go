@@ -92,9 +92,9 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 		ex := sv.Example
 		fs = append(fs, Finding{
 			Kind: sv.Verdict, Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
-			Port: strconv.Itoa(int(sv.Port)), Transport: sv.Transport, Protocol: first(sv.Protocols),
+			Port: sv.PortText(), Transport: sv.Transport, Protocol: first(sv.Protocols),
 			Flows: sv.Flows, Packets: sv.Packets, Bytes: sv.Bytes, FirstSeen: sv.FirstSeen, LastSeen: sv.LastSeen,
-			Example: &ex, Detail: "the catalog lists no " + strconv.Itoa(int(sv.Port)) + "/" + sv.Transport + " for " + line.Roles.String() + note,
+			Example: &ex, Detail: "the catalog lists no " + sv.PortText() + "/" + sv.Transport + " for " + line.Roles.String() + note,
 		})
 	}
 	for _, sv := range hr.Services {
@@ -139,7 +139,7 @@ func mismatchFindings(h *hostAgg, hr HostReport) []Finding {
 		ex := m.example.ref()
 		f := Finding{
 			Kind: rules.Mismatch.String(), Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
-			Port: strconv.Itoa(int(k.svc.port)), Transport: k.svc.t.String(), Protocol: k.proto.String(),
+			Port: portText(k.svc), Transport: k.svc.t.String(), Protocol: k.proto.String(),
 			Expected: m.expected, Warning: m.warning, Flows: m.flows, Packets: m.packets, Bytes: m.bytes,
 			FirstSeen: nanoTime(m.first), LastSeen: nanoTime(m.last), Example: &ex, Detail: m.reason,
 			Evidence: m.evidence,
@@ -150,6 +150,21 @@ func mismatchFindings(h *hostAgg, hr HostReport) []Finding {
 		fs = append(fs, f)
 	}
 	return fs
+}
+
+// portEnd returns the last port of a range service, or 0 for one port.
+func portEnd(k svcKey) uint16 {
+	if k.end > k.port {
+		return k.end
+	}
+	return 0
+}
+
+func portText(k svcKey) string {
+	if k.end > k.port {
+		return strconv.Itoa(int(k.port)) + "-" + strconv.Itoa(int(k.end))
+	}
+	return strconv.Itoa(int(k.port))
 }
 
 func missingDetail(e *rules.Entry) string {
@@ -167,7 +182,7 @@ func services(m map[svcKey]*svcAgg) []Service {
 	out := make([]Service, 0, len(m))
 	for _, sv := range m {
 		s := Service{
-			Port: sv.key.port, Transport: sv.key.t.String(), Protocols: protoNames(sv.protos),
+			Port: sv.key.port, PortEnd: portEnd(sv.key), Transport: sv.key.t.String(), Protocols: protoNames(sv.protos),
 			Confidence: sv.conf.String(), Catalog: []EntryRef{},
 			Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes, Peers: len(sv.peers),
 			FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last), Example: sv.example.ref(),

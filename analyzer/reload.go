@@ -98,7 +98,7 @@ func (n *aggregator) moveService(server netip.Addr, k svcKey, sv *svcAgg, from *
 	v, es := n.cat.Judge(line.Roles, k.port, k.t)
 	if v == rules.Expected && from != nil {
 		for mk, m := range from.mismatches {
-			if mk.svc != k {
+			if mk.svc.t != k.t || mk.svc.port < k.port || mk.svc.port > max(k.end, k.port) {
 				continue
 			}
 			p := rules.CheckPayload(es, m.obs)

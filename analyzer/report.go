@@ -1,6 +1,9 @@
 package analyzer
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Schema names the version of the report model. It changes when a field
 // changes meaning or goes away; new fields may appear without a change.
@@ -73,9 +76,13 @@ type HostReport struct {
 	Missing   []EntryRef `json:"missing"`
 }
 
-// Service aggregates the flows of one host, port and transport.
+// Service aggregates the flows of one host, port and transport. A
+// service in a port range the catalog allows (media) covers the whole
+// range: Port to PortEnd. Ports beyond the first 4096 of a host (a scan)
+// are gathered in one service covering 0-65535.
 type Service struct {
 	Port       uint16     `json:"port"`
+	PortEnd    uint16     `json:"port_end,omitempty"` // last port, for a range
 	Transport  string     `json:"transport"`
 	Protocols  []string   `json:"protocols"`  // what the flows carried, most flows first
 	Confidence string     `json:"confidence"` // of the first protocol: "dpi", "port" or "none"
@@ -175,4 +182,12 @@ type FlowRecord struct {
 	BytesToClient   uint64            `json:"bytes_to_client"`
 	FirstSeen       time.Time         `json:"first_seen"`
 	LastSeen        time.Time         `json:"last_seen"`
+}
+
+// PortText returns "5061" or, for a range, "49152-57500".
+func (s Service) PortText() string {
+	if s.PortEnd > s.Port {
+		return strconv.Itoa(int(s.Port)) + "-" + strconv.Itoa(int(s.PortEnd))
+	}
+	return strconv.Itoa(int(s.Port))
 }

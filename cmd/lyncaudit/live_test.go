@@ -139,10 +139,10 @@ func TestLiveEndToEnd(t *testing.T) {
 	}
 	var services []string
 	for _, s := range fe.Services {
-		services = append(services, fmt.Sprintf("%d/%s %s %s", s.Port, s.Transport, s.Verdict, strings.Join(s.Protocols, ",")))
+		services = append(services, fmt.Sprintf("%s/%s %s %s", s.PortText(), s.Transport, s.Verdict, strings.Join(s.Protocols, ",")))
 	}
 	want := []string{"80/tcp expected http", "2323/tcp unexpected unknown", "4443/tcp mismatch http",
-		"5060/udp unexpected sip", "5061/tcp expected tls", "50000/udp expected rtp"}
+		"5060/udp unexpected sip", "5061/tcp expected tls", "49152-57500/udp expected rtp"}
 	if !slices.Equal(services, want) {
 		t.Errorf("services of %s:\n %q\nwant\n %q", peerServer, services, want)
 	}

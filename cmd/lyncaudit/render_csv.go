@@ -38,7 +38,7 @@ func writeServiceCSV(cw *csv.Writer, hosts []analyzer.HostReport) {
 	for _, h := range hosts {
 		head := []string{h.Address, h.Name, strings.Join(h.Roles, " ")}
 		row := func(kind, verdict string, s analyzer.Service) {
-			cw.Write(append(head[:3:3], kind, verdict, strconv.Itoa(int(s.Port)), s.Transport, strings.Join(s.Protocols, " "),
+			cw.Write(append(head[:3:3], kind, verdict, s.PortText(), s.Transport, strings.Join(s.Protocols, " "),
 				u64(s.Flows), u64(s.Packets), u64(s.Bytes), strconv.Itoa(s.Peers), stamp(s.FirstSeen), stamp(s.LastSeen),
 				refs(s.Catalog), exampleText(s.Example)))
 		}

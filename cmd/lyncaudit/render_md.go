@@ -99,13 +99,13 @@ func writeMDHost(b *strings.Builder, h analyzer.HostReport) {
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %d | %s |\n", verdict, port, md(strings.Join(s.Protocols, ", ")), s.Flows, s.Peers, md(catalogCell(s.Catalog)))
 	}
 	for _, s := range h.Services {
-		row(s.Verdict, fmt.Sprintf("%d/%s", s.Port, s.Transport), s)
+		row(s.Verdict, s.PortText()+"/"+s.Transport, s)
 	}
 	for _, s := range h.Connects {
-		row("expected", fmt.Sprintf("→%d/%s", s.Port, s.Transport), s)
+		row("expected", "→"+s.PortText()+"/"+s.Transport, s)
 	}
 	for _, s := range h.Attempts {
-		row("unanswered", fmt.Sprintf("%d/%s", s.Port, s.Transport), s)
+		row("unanswered", s.PortText()+"/"+s.Transport, s)
 	}
 	for _, m := range h.Missing {
 		fmt.Fprintf(b, "| missing | %s/%s | %s | 0 | 0 | %s %s |\n", m.Port, m.Transport, md(m.Protocol), m.Ref, md(m.Service))

@@ -148,13 +148,13 @@ func writeHost(b *strings.Builder, st *styles, h analyzer.HostReport) {
 		verdicts = append(verdicts, verdict)
 	}
 	for _, s := range h.Services {
-		add(s.Verdict, fmt.Sprintf("%d/%s", s.Port, s.Transport), s)
+		add(s.Verdict, s.PortText()+"/"+s.Transport, s)
 	}
 	for _, s := range h.Connects {
-		add("expected", fmt.Sprintf("→%d/%s", s.Port, s.Transport), s)
+		add("expected", "→"+s.PortText()+"/"+s.Transport, s)
 	}
 	for _, s := range h.Attempts {
-		add("unanswered", fmt.Sprintf("%d/%s", s.Port, s.Transport), s)
+		add("unanswered", s.PortText()+"/"+s.Transport, s)
 	}
 	if len(rows) > 0 {
 		t := plainTable(st, []string{"VERDICT", "PORT", "PROTOCOL", "FLOWS", "PEERS", "CATALOG"}, rows, func(row, col int) lipgloss.Style {

@@ -1,0 +1,28 @@
+package analyzer
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/lyncaudit/lyncaudit/analyzer/capture"
+	"github.com/lyncaudit/lyncaudit/rules"
+)
+
+func TestZZProfile(t *testing.T) {
+	name := os.Getenv("PROF_FILE")
+	if name == "" {
+		t.Skip()
+	}
+	invb, _ := os.ReadFile(os.Getenv("PROF_INV"))
+	inv, _ := rules.ParseInventory(strings.NewReader(string(invb)), "inv")
+	r, err := capture.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig()
+	cfg.Inventory = inv
+	e := NewEngine(cfg)
+	e.Read(r)
+	e.Report()
+}
