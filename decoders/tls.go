@@ -346,6 +346,11 @@ func (t *tlsState) hello(s *State, d Dir, typ uint8, h *helloInfo, final bool) {
 			t.client = uint8(d) + 1
 		}
 		t.flags |= tlsConfirmed
+		if s.ServerPort == 8057 || s.ServerPort == 8058 {
+			// PSOM web conferencing runs inside TLS on these ports and
+			// shows nothing of itself on the wire ([MS-PSOM]).
+			s.Detail.SetString("app", "psom (by port)")
+		}
 		if h.sni != nil {
 			s.Detail.Set("sni", tlsCapDetail(h.sni))
 		}
