@@ -86,7 +86,7 @@ func (x example) ref() FlowRef {
 }
 
 func (s *svcAgg) add(f *Flow, peer netip.Addr, ex example, p decoders.Protocol, c Confidence) {
-	if s.flows == 0 || f.first() < s.first {
+	if s.flows == 0 || exampleBefore(f.first(), ex, s.first, s.example) {
 		s.first = f.first()
 		s.example = ex
 	}
@@ -179,7 +179,7 @@ func (h *hostAgg) mismatch(k svcKey, j judgement, f *Flow, peer netip.Addr, ex e
 		m = &mmAgg{svcAgg: svcAgg{key: k, entries: j.entries}, expected: j.payload.Expected, reason: j.payload.Reason, warning: j.payload.Warning}
 		h.mismatches[mk] = m
 	}
-	if m.flows == 0 || f.first() < m.first {
+	if m.flows == 0 || exampleBefore(f.first(), ex, m.first, m.example) {
 		m.evidence = evidence(&f.class)
 		m.reason = j.payload.Reason
 		m.obs = j.obs

@@ -42,7 +42,7 @@ type alertKey struct {
 // alert judges f when its payload has been inspected and again when it
 // ends, and reports it through Config.OnAlert the first time it is a new
 // finding.
-func (e *Engine) alert(f *Flow, ending bool) {
+func (e *shard) alert(f *Flow, ending bool) {
 	if e.cfg.OnAlert == nil || f.alerted {
 		return
 	}

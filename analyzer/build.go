@@ -43,7 +43,7 @@ func (a *aggregator) report() *Report {
 		if r.Flows == nil {
 			r.Flows = []FlowRecord{}
 		}
-		slices.SortStableFunc(r.Flows, func(x, y FlowRecord) int { return x.FirstSeen.Compare(y.FirstSeen) })
+		slices.SortFunc(r.Flows, compareRecords)
 	}
 	return r
 }
@@ -251,4 +251,12 @@ func countVerdicts(r *Report) map[string]int {
 		m[rules.Missing.String()] += len(h.Missing)
 	}
 	return m
+}
+
+// compareRecords orders flow records by first packet, then by endpoints,
+// so that the order does not depend on when flows ended.
+func compareRecords(x, y FlowRecord) int {
+	return cmp.Or(x.FirstSeen.Compare(y.FirstSeen), cmp.Compare(x.Client, y.Client), cmp.Compare(x.ClientPort, y.ClientPort),
+		cmp.Compare(x.Server, y.Server), cmp.Compare(x.ServerPort, y.ServerPort), cmp.Compare(x.Transport, y.Transport),
+		x.LastSeen.Compare(y.LastSeen))
 }

@@ -32,6 +32,10 @@ type Config struct {
 	// OnAlert, when set, hears each new unexpected or mismatched finding
 	// as soon as a flow shows it (see Alert).
 	OnAlert func(Alert)
+	// Workers is how many goroutines Read spreads flows over (default 1).
+	// Results are the same whatever the number, but for the flow cap,
+	// which each worker applies to its share.
+	Workers int
 }
 
 // NewConfig returns the default configuration with the built-in catalog.
@@ -56,24 +60,20 @@ type Source interface {
 }
 
 // Engine folds packets into flows and flows into verdicts. It is not safe
-// for concurrent use.
+// for concurrent use; with Config.Workers above one, Read spreads the
+// flows over that many goroutines itself.
 type Engine struct {
 	cfg    Config
 	dec    *decoders.Decoder
 	pkt    decoders.Packet
-	table  *flowTable
 	frags  *fragments
-	insp   *inspector
-	agg    *aggregator
+	shards []*shard
 	now    int64 // latest capture time seen
-	swept  int64 // capture time of the last expiry sweep
 	totals Totals
 	undec  [decoders.NumReasons]uint64
 	first  int64
 	caps   []CaptureInfo
 	cur    *CaptureInfo
-
-	alerted map[alertKey]struct{} // alerts already given
 }
 
 // NewEngine returns an engine ready for packets.
@@ -84,14 +84,16 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.MaxFlows <= 0 {
 		cfg.MaxFlows = NewConfig().MaxFlows
 	}
-	return &Engine{
-		cfg:   cfg,
-		dec:   decoders.NewDecoder(),
-		table: newFlowTable(cfg.MaxFlows, int64(cfg.TCPIdle), int64(cfg.UDPIdle), int64(cfg.Linger)),
-		frags: newFragments(1 << 16),
-		insp:  newInspector(maxInspected),
-		agg:   newAggregator(cfg.Catalog, cfg.Inventory, cfg.KeepFlows),
+	cfg.Workers = max(cfg.Workers, 1)
+	if cfg.OnAlert != nil {
+		cfg.Workers = 1 // alerts come in capture order, from one goroutine
 	}
+	e := &Engine{cfg: cfg, dec: decoders.NewDecoder(), frags: newFragments(1 << 16)}
+	// Each shard gets its share of the flow cap, so the whole stays under it.
+	for range cfg.Workers {
+		e.shards = append(e.shards, newShard(&e.cfg, max(1, cfg.MaxFlows/cfg.Workers)))
+	}
+	return e
 }
 
 // Read feeds every packet of src to the engine. It returns nil at the end
@@ -100,14 +102,7 @@ func NewEngine(cfg Config) *Engine {
 func (e *Engine) Read(src Source) error {
 	e.caps = append(e.caps, CaptureInfo{Name: src.Name(), Format: src.Format()})
 	e.cur = &e.caps[len(e.caps)-1]
-	var p capture.Packet
-	var err error
-	for {
-		if err = src.Next(&p); err != nil {
-			break
-		}
-		e.Packet(&p)
-	}
+	err := e.readAll(src)
 	for _, lt := range src.LinkTypes() {
 		e.cur.LinkTypes = appendUnique(e.cur.LinkTypes, linkTypeName(lt))
 	}
@@ -143,43 +138,33 @@ func (e *Engine) SetSourceStats(i int, received, dropped, filtered uint64) {
 
 // Packet folds one captured packet into its flow.
 func (e *Engine) Packet(cp *capture.Packet) {
+	if p := e.decode(cp); p != nil {
+		k, fwd := keyOf(p)
+		e.shards[0].packet(k, fwd, p, cp.Timestamp, cp.WireLen)
+	}
+}
+
+// decode counts a packet and decodes it, returning nil for one that is
+// filtered out or cannot be decoded (counted by reason).
+func (e *Engine) decode(cp *capture.Packet) *decoders.Packet {
 	ts := cp.Timestamp
 	e.countCapture(cp)
 	if e.cfg.Filter != nil && !e.cfg.Filter.Match(cp.LinkType, cp.Data) {
 		e.totals.Filtered++
-		return
+		return nil
 	}
 	p := &e.pkt
 	if r := e.dec.Decode(cp.LinkType, cp.Data, p); r != decoders.OK {
 		e.undec[r]++
-		return
+		return nil
 	}
 	if p.Fragment.IsFragment() && !e.frags.resolve(p, ts) {
 		e.undec[decoders.OrphanFragment]++
-		return
+		return nil
 	}
 	e.totals.Decoded++
-	e.advance(ts)
-	k, fwd := keyOf(p)
-	f := e.table.flows[k]
-	if f == nil {
-		f = e.newFlow(k, fwd)
-	}
-	d := 0
-	if !fwd {
-		d = 1
-	}
-	f.dir[d].add(ts, cp.WireLen, p.PayloadLen)
-	if p.Transport == decoders.TCP {
-		e.tcpFlags(f, d, p.Flags)
-	}
-	if !f.class.done {
-		e.insp.observe(f, d, p)
-		if f.class.done {
-			e.alert(f, false)
-		}
-	}
-	e.table.listFor(f).touch(f)
+	e.now = max(e.now, ts)
+	return p
 }
 
 func (e *Engine) countCapture(cp *capture.Packet) {
@@ -204,100 +189,30 @@ func (e *Engine) countCapture(cp *capture.Packet) {
 	}
 }
 
-// tcpFlags records what a TCP packet's flags say about the flow's state
-// and, before a handshake was seen, about which side is the server.
-func (e *Engine) tcpFlags(f *Flow, d int, fl decoders.TCPFlags) {
-	if fl.Has(decoders.FlagRST) {
-		f.rst = true
-		f.rstFrom[d]++
-	}
-	if fl.Has(decoders.FlagFIN) {
-		f.fin[d] = true
-	}
-	if fl.Has(decoders.FlagSYN) && f.serverBy > BySYN {
-		if fl.Has(decoders.FlagACK) {
-			if f.serverBy > BySYNACK {
-				f.server, f.serverBy = int8(d), BySYNACK
-			}
-		} else {
-			f.server, f.serverBy = int8(1-d), BySYN
-		}
-	}
-}
-
-// newFlow creates the flow for key k, whose first packet is p, making room
-// in the table first.
-func (e *Engine) newFlow(k FlowKey, fwd bool) *Flow {
-	if e.table.len() >= e.table.max {
-		if o := e.table.oldest(); o != nil {
-			e.end(o, EndEvicted)
-			e.table.evicted++
-		}
-	}
-	f := e.table.alloc()
-	f.Key = k
-	if inv := e.cfg.Inventory; inv != nil {
-		f.hosts[0] = inv.Lookup(k.A)
-		f.hosts[1] = inv.Lookup(k.B)
-	}
-	e.agg.orient(f, fwd)
-	e.table.insert(f)
-	e.totals.Flows++
-	return f
-}
-
-// advance moves capture time forward and ends the flows that went idle,
-// checking at most once per second of capture time.
-func (e *Engine) advance(ts int64) {
-	if ts <= e.now {
-		return
-	}
-	e.now = ts
-	if ts-e.swept < 1e9 {
-		return
-	}
-	e.swept = ts
-	for f := e.table.expired(ts); f != nil; f = e.table.expired(ts) {
-		e.end(f, e.endReason(f, EndIdle))
-	}
-}
-
-// endReason prefers what the packets said (FIN, RST) over why the flow is
-// being ended now.
-func (e *Engine) endReason(f *Flow, why EndReason) EndReason {
-	switch {
-	case f.rst:
-		return EndRST
-	case f.fin[0] && f.fin[1]:
-		return EndFIN
-	}
-	return why
-}
-
-// end judges a flow and frees it.
-func (e *Engine) end(f *Flow, why EndReason) {
-	f.end = why
-	e.insp.finish(f)
-	e.alert(f, true)
-	e.agg.flow(f)
-	e.table.release(f)
-}
-
 // Report ends every live flow and returns the report. The engine must not
 // be used afterwards.
 func (e *Engine) Report() *Report {
-	for _, f := range e.table.flows {
-		e.end(f, e.endReason(f, EndOpen))
+	for _, s := range e.shards {
+		s.finish(e.now)
 	}
-	return e.build(e.agg)
+	agg := e.shards[0].agg
+	for _, s := range e.shards[1:] {
+		agg.absorb(s.agg)
+	}
+	return e.build(agg)
 }
 
 // build makes the report from agg and the engine's counters.
 func (e *Engine) build(agg *aggregator) *Report {
 	t := e.totals
-	t.Evicted = e.table.evicted
-	t.PeakFlows = e.table.peak
-	t.MaxFlows = e.table.max
+	t.MaxFlows = e.cfg.MaxFlows
+	var skipped uint64
+	for _, s := range e.shards {
+		t.Flows += s.flows
+		t.Evicted += s.table.evicted
+		t.PeakFlows += s.table.peak
+		skipped += s.insp.skipped
+	}
 	t.Undecodable = map[string]uint64{}
 	for r, n := range e.undec {
 		if n > 0 {
@@ -324,8 +239,8 @@ func (e *Engine) build(agg *aggregator) *Report {
 			r.Warnings = append(r.Warnings, "analysis stopped early: "+c.Error)
 		}
 	}
-	if e.insp.skipped > 0 {
-		r.Warnings = append(r.Warnings, strconv.FormatUint(e.insp.skipped, 10)+" flows were not inspected: more than "+strconv.Itoa(e.insp.max)+" flows were being inspected at once")
+	if skipped > 0 {
+		r.Warnings = append(r.Warnings, strconv.FormatUint(skipped, 10)+" flows were not inspected: more than "+strconv.Itoa(maxInspected)+" flows were being inspected at once")
 	}
 	return r
 }

@@ -19,13 +19,15 @@ func (e *Engine) Reload(cat *rules.Catalog, inv *rules.Inventory) {
 		cat = rules.Builtin()
 	}
 	e.cfg.Catalog, e.cfg.Inventory = cat, inv
-	for _, f := range e.table.flows {
-		f.hosts = [2]*rules.Host{}
-		if inv != nil {
-			f.hosts[0], f.hosts[1] = inv.Lookup(f.Key.A), inv.Lookup(f.Key.B)
+	for _, s := range e.shards {
+		for _, f := range s.table.flows {
+			f.hosts = [2]*rules.Host{}
+			if inv != nil {
+				f.hosts[0], f.hosts[1] = inv.Lookup(f.Key.A), inv.Lookup(f.Key.B)
+			}
 		}
+		s.agg = s.agg.rekey(cat, inv)
 	}
-	e.agg = e.agg.rekey(cat, inv)
 }
 
 // rekey returns the aggregates judged again under cat and inv.
@@ -144,7 +146,7 @@ func (s *svcAgg) merge(o *svcAgg) {
 	if o.flows == 0 {
 		return
 	}
-	if s.flows == 0 || o.first < s.first {
+	if s.flows == 0 || exampleBefore(o.first, o.example, s.first, s.example) {
 		s.first, s.example = o.first, o.example
 	}
 	s.last = max(s.last, o.last)

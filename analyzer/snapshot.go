@@ -6,9 +6,14 @@ import "maps"
 // without ending any flow: the live command redraws it every interval.
 // Flows still in the table are judged as they stand.
 func (e *Engine) Snapshot() *Report {
-	agg := e.agg.clone()
-	for _, f := range e.table.flows {
-		agg.flow(f)
+	agg := e.shards[0].agg.clone()
+	for _, s := range e.shards[1:] {
+		agg.absorb(s.agg.clone())
+	}
+	for _, s := range e.shards {
+		for _, f := range s.table.flows {
+			agg.flow(f)
+		}
 	}
 	return e.build(agg)
 }

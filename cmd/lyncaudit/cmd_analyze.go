@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -53,6 +54,7 @@ the report says so.`,
 		fs.BoolVar(&o.cfg.KeepFlows, "flows", false, "include every flow in the report (json, csv, text)")
 		fs.StringVar(&o.failOn, "fail-on", "unexpected", "exit 1 when a finding of this kind or worse is found: missing, unexpected, mismatch or none")
 		fs.IntVar(&o.cfg.MaxFlows, "max-flows", o.cfg.MaxFlows, "cap on live flows; beyond it the longest idle flow is ended early")
+		fs.IntVar(&o.cfg.Workers, "workers", runtime.NumCPU(), "goroutines the flows are spread over (the report is the same for any number)")
 		fs.DurationVar(&o.cfg.TCPIdle, "tcp-timeout", o.cfg.TCPIdle, "end a TCP flow idle this long")
 		fs.DurationVar(&o.cfg.UDPIdle, "udp-timeout", o.cfg.UDPIdle, "end a UDP flow idle this long")
 		return fs, o.run
@@ -148,6 +150,9 @@ func (o *analyzeOptions) check(args []string) (func(*env, io.Writer, *analyzer.R
 	}
 	if o.cfg.MaxFlows < 1 {
 		return nil, &usageError{"--max-flows must be at least 1"}
+	}
+	if o.cfg.Workers < 1 {
+		return nil, &usageError{"--workers must be at least 1"}
 	}
 	if o.cfg.TCPIdle <= 0 || o.cfg.UDPIdle <= 0 {
 		return nil, &usageError{"timeouts must be positive"}

@@ -64,6 +64,7 @@ type config struct {
 	truth     string
 	inventory string
 	gzip      bool
+	flood     int
 }
 
 // run is the command; it returns the exit status.
@@ -92,6 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func parse(args []string, stdout io.Writer) (*config, error) {
 	fs := pflag.NewFlagSet("lyncgen", pflag.ContinueOnError)
+	cfg := &config{}
 	fs.SetOutput(io.Discard)
 	def := lyncgen.Options{}
 	seed := fs.Int64("seed", 1, "seed of every random choice")
@@ -105,7 +107,7 @@ func parse(args []string, stdout io.Writer) (*config, error) {
 	snaplen := fs.Int("snaplen", 262144, "bytes kept of each frame")
 	gz := fs.Bool("gzip", false, "compress the capture with gzip")
 	sample := fs.Bool("sample", false, "write the project's sample capture (no other generation flags)")
-	cfg := &config{}
+	fs.IntVar(&cfg.flood, "flood", 0, "instead of a pool, write `N` concurrent UDP flows to one Front End (a flood, to test the flow cap)")
 	fs.StringVarP(&cfg.out, "output", "o", "", "capture file to write, - for standard output")
 	fs.StringVar(&cfg.truth, "truth", "", "write the ground truth of every flow here, as JSON lines")
 	fs.StringVar(&cfg.inventory, "inventory", "", "write the matching inventory here")
@@ -178,7 +180,13 @@ func generate(cfg *config, stdout io.Writer) (err error) {
 		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
 		w = zw
 	}
-	truth, err := lyncgen.Generate(w, cfg.opts)
+	var truth *lyncgen.Truth
+	if cfg.flood > 0 {
+		err = lyncgen.GenerateFlood(w, cfg.flood, cfg.opts)
+		truth = &lyncgen.Truth{}
+	} else {
+		truth, err = lyncgen.Generate(w, cfg.opts)
+	}
 	if errors.Is(err, lyncgen.ErrOptions) {
 		return usageError{err}
 	}

@@ -1,0 +1,154 @@
+package analyzer
+
+import (
+	"github.com/lyncaudit/lyncaudit/decoders"
+)
+
+// shard owns a share of the flows (all of them when the engine runs on
+// one goroutine): their table, their payload inspection, and what their
+// verdicts add up to. Both directions of a flow fall in the same shard,
+// so shards never share a flow and can run side by side.
+type shard struct {
+	cfg   *Config
+	table *flowTable
+	insp  *inspector
+	agg   *aggregator
+	now   int64 // latest capture time this shard has seen
+	swept int64 // capture time of its last expiry sweep
+	flows uint64
+
+	alerted map[alertKey]struct{} // alerts already given
+}
+
+func newShard(cfg *Config, maxFlows int) *shard {
+	return &shard{
+		cfg:   cfg,
+		table: newFlowTable(maxFlows, int64(cfg.TCPIdle), int64(cfg.UDPIdle), int64(cfg.Linger)),
+		insp:  newInspector(maxInspected),
+		agg:   newAggregator(cfg.Catalog, cfg.Inventory, cfg.KeepFlows),
+	}
+}
+
+// packet folds a decoded packet into its flow: k and fwd are its
+// canonical key and direction, ts its capture time, wire its frame length.
+func (s *shard) packet(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire int) {
+	s.advance(ts)
+	f := s.table.flows[k]
+	if f != nil && ts-f.last() > f.list.timeout {
+		// Idle past its timeout: whether or not a sweep has come by yet,
+		// this packet starts a new flow, so flows do not depend on when
+		// sweeps happen.
+		s.end(f, endReason(f, EndIdle))
+		f = nil
+	}
+	if f == nil {
+		f = s.newFlow(k, fwd)
+	}
+	d := 0
+	if !fwd {
+		d = 1
+	}
+	f.dir[d].add(ts, wire, p.PayloadLen)
+	if p.Transport == decoders.TCP {
+		tcpFlags(f, d, p.Flags)
+	}
+	if !f.class.done {
+		s.insp.observe(f, d, p)
+		if f.class.done {
+			s.alert(f, false)
+		}
+	}
+	s.table.listFor(f).touch(f)
+}
+
+// tcpFlags records what a TCP packet's flags say about the flow's state
+// and, before a handshake was seen, about which side is the server.
+func tcpFlags(f *Flow, d int, fl decoders.TCPFlags) {
+	if fl.Has(decoders.FlagRST) {
+		f.rst = true
+		f.rstFrom[d]++
+	}
+	if fl.Has(decoders.FlagFIN) {
+		f.fin[d] = true
+	}
+	if fl.Has(decoders.FlagSYN) && f.serverBy > BySYN {
+		if fl.Has(decoders.FlagACK) {
+			if f.serverBy > BySYNACK {
+				f.server, f.serverBy = int8(d), BySYNACK
+			}
+		} else {
+			f.server, f.serverBy = int8(1-d), BySYN
+		}
+	}
+}
+
+// newFlow creates the flow for key k, making room in the table first.
+func (s *shard) newFlow(k FlowKey, fwd bool) *Flow {
+	if s.table.len() >= s.table.max {
+		if o := s.table.oldest(); o != nil {
+			s.end(o, EndEvicted)
+			s.table.evicted++
+		}
+	}
+	f := s.table.alloc()
+	f.Key = k
+	if inv := s.cfg.Inventory; inv != nil {
+		f.hosts[0] = inv.Lookup(k.A)
+		f.hosts[1] = inv.Lookup(k.B)
+	}
+	s.agg.orient(f, fwd)
+	s.table.insert(f)
+	s.flows++
+	return f
+}
+
+// advance moves capture time forward and ends the flows that went idle,
+// checking at most once per second of capture time.
+func (s *shard) advance(ts int64) {
+	if ts <= s.now {
+		return
+	}
+	s.now = ts
+	if ts-s.swept < 1e9 {
+		return
+	}
+	s.sweep(ts)
+}
+
+// sweep ends every flow idle past its timeout at capture time now.
+func (s *shard) sweep(now int64) {
+	s.swept = now
+	for f := s.table.expired(now); f != nil; f = s.table.expired(now) {
+		s.end(f, endReason(f, EndIdle))
+	}
+}
+
+// endReason prefers what the packets said (FIN, RST) over why the flow is
+// being ended now.
+func endReason(f *Flow, why EndReason) EndReason {
+	switch {
+	case f.rst:
+		return EndRST
+	case f.fin[0] && f.fin[1]:
+		return EndFIN
+	}
+	return why
+}
+
+// end judges a flow and frees it.
+func (s *shard) end(f *Flow, why EndReason) {
+	f.end = why
+	s.insp.finish(f)
+	s.alert(f, true)
+	s.agg.flow(f)
+	s.table.release(f)
+}
+
+// finish ends every flow at the end of the capture, whose last packet came
+// at now: those idle past their timeout by then as idle, the rest as open.
+func (s *shard) finish(now int64) {
+	s.sweep(max(now, s.now))
+	for _, f := range s.table.flows {
+		s.end(f, endReason(f, EndOpen))
+	}
+}
