@@ -1,7 +1,5 @@
 package analyzer
 
-
-
 // absorb adds the aggregates of o, another shard's, to a. Hosts and
 // services present in both are summed; the example flows and evidence
 // kept are those of the earliest flows, as one aggregator would keep.
@@ -73,4 +71,3 @@ func exampleBefore(first int64, x example, first2 int64, y example) bool {
 	}
 	return x.server.Compare(y.server) < 0
 }
-
