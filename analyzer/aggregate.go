@@ -458,7 +458,7 @@ func (a *aggregator) flow(f *Flow) {
 func (a *aggregator) observed(f *Flow, peer rules.RoleSet) rules.Observed {
 	obs := rules.Observed{
 		Protocols: f.class.protocols(),
-		Payload:   f.dir[0].payload+f.dir[1].payload > 0,
+		Payload:   f.payload[0] || f.payload[1],
 		Peer:      peer,
 	}
 	if d := f.class.detail; d != nil {

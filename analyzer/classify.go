@@ -42,21 +42,28 @@ const (
 )
 
 // classifier holds what payload inspection has learnt about one flow.
-// Its State lives only while the flow is being inspected.
+// What inspection needs while it runs lives in an inspection, held only
+// until the flow is named or its budget is spent, so that the many flows
+// past inspection carry little.
 type classifier struct {
-	st       *decoders.State
+	in      *inspection
+	done    bool // inspection is over: later packets only count
+	nprotos uint8
+	protos  [maxProtocols]decoders.Protocol // names confirmed, in order
+	detail  *decoders.Detail                // what the payload showed, once inspection ended
+}
+
+// inspection is one flow's inspection in progress.
+type inspection struct {
+	st       decoders.State
 	excluded uint32 // signatures that answered Violated
-	named    int8   // signature that named the flow, or -1 (set by start)
+	named    int8   // signature that named the flow, or -1
 	more     bool   // the naming signature wants more payload
-	done     bool   // inspection is over: later packets only count
 	payloads uint16 // payloads inspected
-	nprotos  uint8
-	protos   [maxProtocols]decoders.Protocol // names confirmed, in order
 	evLen    uint8
 	evidence [evidenceLen]byte // first bytes of the first payload
 	seqOK    [2]bool           // next[d] is known
 	next     [2]uint32         // next expected TCP sequence number per direction
-	detail   *decoders.Detail
 }
 
 // mediaFamily is the set of protocols RFC 7983 multiplexes on one media
@@ -93,10 +100,10 @@ func (c *classifier) addProtocol(p decoders.Protocol) {
 }
 
 // inspector runs the signatures over flows' payloads. It pools the
-// inspection states and caps how many flows are inspected at once, so a
-// flood of new flows cannot grow memory without bound.
+// inspections and caps how many flows are inspected at once, so a flood
+// of new flows cannot grow memory without bound.
 type inspector struct {
-	free     []*decoders.State
+	free     []*inspection
 	live     int
 	max      int
 	skipped  uint64 // flows not inspected because the cap was reached
@@ -120,40 +127,50 @@ func (in *inspector) start(f *Flow) bool {
 		return false
 	}
 	in.live++
-	var st *decoders.State
+	var x *inspection
 	if n := len(in.free); n > 0 {
-		st, in.free = in.free[n-1], in.free[:n-1]
+		x, in.free = in.free[n-1], in.free[:n-1]
+		*x = inspection{}
 	} else {
-		st = new(decoders.State)
+		x = new(inspection)
 	}
 	_, cp := f.Key.endpoint(1 - int(f.server))
 	_, sp := f.Key.endpoint(int(f.server))
-	st.Reset(f.Key.Transport, cp, sp)
-	f.class.st = st
-	f.class.named = -1
+	x.st.Reset(f.Key.Transport, cp, sp)
+	x.named = -1
+	f.class.in = x
 	return true
 }
 
-// finish ends a flow's inspection, keeping its detail and freeing its state.
+// finish ends a flow's inspection, keeping its detail (for a flow nobody
+// named, its first bytes) and freeing the inspection.
 func (in *inspector) finish(f *Flow) {
 	c := &f.class
 	c.done = true
-	if c.st == nil {
+	x := c.in
+	if x == nil {
 		return
 	}
-	if c.nprotos > 0 && (len(c.st.Detail.Attrs) > 0 || c.st.Detail.ClientCert != decoders.CertUnknown || c.st.Detail.Media != decoders.MediaUnknown) {
-		d := c.st.Detail
-		c.detail = &d
+	switch d := &x.st.Detail; {
+	case c.nprotos > 0 && (len(d.Attrs) > 0 || d.ClientCert != decoders.CertUnknown || d.Media != decoders.MediaUnknown):
+		kept := *d
+		c.detail = &kept
+	case c.nprotos == 0 && x.evLen > 0:
+		// Both forms: hex is exact, the quoted text is what a person reads
+		// ("Microsoft Window…" from a shell on a media port).
+		b := x.evidence[:x.evLen]
+		q := strconv.QuoteToASCII(string(b))
+		c.detail = &decoders.Detail{Attrs: []decoders.Attr{{Key: "first-bytes", Value: hex.EncodeToString(b)}, {Key: "first-text", Value: q[1 : len(q)-1]}}}
 	}
-	in.free = append(in.free, c.st)
-	c.st = nil
+	in.free = append(in.free, x)
+	c.in = nil
 	in.live--
 }
 
 // inOrder reports whether a TCP segment is the next one in its direction,
 // dropping retransmissions; after a gap it resynchronises, since the
 // signatures would rather see a later segment than none.
-func (c *classifier) inOrder(d int, p *decoders.Packet) bool {
+func (x *inspection) inOrder(d int, p *decoders.Packet) bool {
 	if p.Transport != decoders.TCP {
 		return true
 	}
@@ -161,10 +178,10 @@ func (c *classifier) inOrder(d int, p *decoders.Packet) bool {
 	if p.Flags.Has(decoders.FlagSYN) {
 		seq++
 	}
-	if c.seqOK[d] && int32(seq-c.next[d]) < 0 {
+	if x.seqOK[d] && int32(seq-x.next[d]) < 0 {
 		return false // a retransmission (or an overlap we do not splice)
 	}
-	c.next[d], c.seqOK[d] = seq+n, true
+	x.next[d], x.seqOK[d] = seq+n, true
 	return true
 }
 
@@ -174,34 +191,41 @@ func (in *inspector) observe(f *Flow, d int, p *decoders.Packet) {
 	if c.done {
 		return
 	}
-	if p.Transport == decoders.TCP && p.Flags.Has(decoders.FlagSYN) && len(p.Payload) == 0 {
-		c.inOrder(d, p)
+	if c.in == nil {
+		if len(p.Payload) == 0 || !in.start(f) {
+			// A SYN before any payload only sets where the stream starts;
+			// the first payload's sequence number does as well.
+			return
+		}
+	}
+	x := c.in
+	if len(p.Payload) == 0 {
+		if p.Transport == decoders.TCP && p.Flags.Has(decoders.FlagSYN) {
+			x.inOrder(d, p)
+		}
 		return
 	}
-	if len(p.Payload) == 0 || !c.inOrder(d, p) {
+	if !x.inOrder(d, p) {
 		return
 	}
-	if c.st == nil && !in.start(f) {
-		return
-	}
-	if c.payloads == 0 {
-		c.evLen = uint8(copy(c.evidence[:], p.Payload))
+	if x.payloads == 0 {
+		x.evLen = uint8(copy(x.evidence[:], p.Payload))
 	}
 	dir := decoders.ToServer
 	if d == int(f.server) {
 		dir = decoders.ToClient
 	}
-	if c.named < 0 {
+	if x.named < 0 {
 		in.name(f, dir, p.Payload)
 	} else {
 		in.follow(f, dir, p.Payload)
 	}
-	c.payloads++
+	x.payloads++
 	if c.done {
 		return
 	}
-	c.st.Payloads[dir]++
-	if !c.done && (c.payloads >= detailBudget || (c.named < 0 && c.payloads >= nameBudget) || (c.named < 0 && c.excluded == allExcluded)) {
+	x.st.Payloads[dir]++
+	if x.payloads >= detailBudget || (x.named < 0 && (x.payloads >= nameBudget || x.excluded == allExcluded)) {
 		in.finish(f)
 	}
 }
@@ -210,27 +234,28 @@ func (in *inspector) observe(f *Flow, d int, p *decoders.Packet) {
 // one the server port suggests first, and stops at the first to confirm.
 func (in *inspector) name(f *Flow, dir decoders.Dir, payload []byte) {
 	c := &f.class
+	x := c.in
 	t := f.Key.Transport
 	hint := int8(-1)
-	if h := decoders.PortHint(t, c.st.ServerPort); h != decoders.Unknown {
+	if h := decoders.PortHint(t, x.st.ServerPort); h != decoders.Unknown {
 		hint = in.hintBits[h]
 	}
 	try := func(i int) bool {
-		if c.excluded&(1<<i) != 0 {
+		if x.excluded&(1<<i) != 0 {
 			return false
 		}
 		sig := decoders.SignatureAt(i)
 		if !sig.Accepts(t) {
-			c.excluded |= 1 << i
+			x.excluded |= 1 << i
 			return false
 		}
-		switch a := sig.Inspect(c.st, dir, payload); {
+		switch a := sig.Inspect(&x.st, dir, payload); {
 		case a == decoders.Violated:
-			c.excluded |= 1 << i
+			x.excluded |= 1 << i
 		case a.Named():
-			c.named, c.more = int8(i), a == decoders.ConfirmedMore
+			x.named, x.more = int8(i), a == decoders.ConfirmedMore
 			c.addProtocol(sig.Protocol())
-			if !c.more && !mediaFamily(sig.Protocol()) {
+			if !x.more && !mediaFamily(sig.Protocol()) {
 				in.finish(f)
 			}
 			return true
@@ -252,28 +277,29 @@ func (in *inspector) name(f *Flow, dir decoders.Dir, payload []byte) {
 // STUN followed by RTP keeps both names.
 func (in *inspector) follow(f *Flow, dir decoders.Dir, payload []byte) {
 	c := &f.class
-	if c.more {
-		if a := decoders.SignatureAt(int(c.named)).Inspect(c.st, dir, payload); a != decoders.ConfirmedMore {
-			c.more = false
+	x := c.in
+	if x.more {
+		if a := decoders.SignatureAt(int(x.named)).Inspect(&x.st, dir, payload); a != decoders.ConfirmedMore {
+			x.more = false
 		}
 	}
 	if !mediaFamily(c.protocol()) {
-		if !c.more {
+		if !x.more {
 			in.finish(f)
 		}
 		return
 	}
 	for i := range decoders.NumSignatures {
 		sig := decoders.SignatureAt(i)
-		if i == int(c.named) || c.excluded&(1<<i) != 0 || !mediaFamily(sig.Protocol()) || !sig.Accepts(f.Key.Transport) {
+		if i == int(x.named) || x.excluded&(1<<i) != 0 || !mediaFamily(sig.Protocol()) || !sig.Accepts(f.Key.Transport) {
 			continue
 		}
-		switch a := sig.Inspect(c.st, dir, payload); {
+		switch a := sig.Inspect(&x.st, dir, payload); {
 		case a == decoders.Violated:
-			c.excluded |= 1 << i
+			x.excluded |= 1 << i
 		case a.Named():
 			c.addProtocol(sig.Protocol())
-			c.named, c.more = int8(i), a == decoders.ConfirmedMore
+			x.named, x.more = int8(i), a == decoders.ConfirmedMore
 			return
 		}
 	}
@@ -318,25 +344,19 @@ func protocolList(ps []decoders.Protocol) []string {
 // the client certificate and media kind, and for flows nobody named the
 // first bytes of payload.
 func detailMap(c *classifier) map[string]string {
-	m := map[string]string{}
-	if d := c.detail; d != nil {
-		for _, a := range d.Attrs {
-			m[a.Key] = a.Value
-		}
-		if d.ClientCert != decoders.CertUnknown {
-			m["client-cert"] = d.ClientCert.String()
-		}
-		if d.Media != decoders.MediaUnknown {
-			m["media"] = d.Media.String()
-		}
+	d := c.detail
+	if d == nil {
+		return nil
 	}
-	if c.nprotos == 0 && c.evLen > 0 {
-		// Both forms: hex is exact, the quoted text is what a person reads
-		// ("Microsoft Window…" from a shell on a media port).
-		b := c.evidence[:c.evLen]
-		m["first-bytes"] = hex.EncodeToString(b)
-		q := strconv.QuoteToASCII(string(b))
-		m["first-text"] = q[1 : len(q)-1]
+	m := make(map[string]string, len(d.Attrs)+2)
+	for _, a := range d.Attrs {
+		m[a.Key] = a.Value
+	}
+	if d.ClientCert != decoders.CertUnknown {
+		m["client-cert"] = d.ClientCert.String()
+	}
+	if d.Media != decoders.MediaUnknown {
+		m["media"] = d.Media.String()
 	}
 	if len(m) == 0 {
 		return nil

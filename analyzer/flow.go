@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/lyncaudit/lyncaudit/decoders"
@@ -9,26 +10,58 @@ import (
 
 // FlowKey identifies a bidirectional flow. It is canonical: A sorts before
 // B (address, then port), so both directions of a conversation share a key.
+// Addresses are 16 bytes, IPv4 as IPv4-mapped, so that the key is small,
+// fixed-size and free of pointers: cheap to hash, and the flow map gives
+// the garbage collector nothing to scan.
 type FlowKey struct {
-	A, B         netip.Addr
+	A, B         [16]byte
 	PortA, PortB uint16
 	Transport    decoders.Transport
+	V6           bool // the addresses are IPv6 (else IPv4, mapped)
 }
 
 // keyOf returns the canonical key of p and whether p travels from A to B.
 func keyOf(p *decoders.Packet) (FlowKey, bool) {
-	if c := p.Src.Compare(p.Dst); c < 0 || (c == 0 && p.SrcPort <= p.DstPort) {
-		return FlowKey{A: p.Src, B: p.Dst, PortA: p.SrcPort, PortB: p.DstPort, Transport: p.Transport}, true
+	src, dst := p.Src.As16(), p.Dst.As16()
+	v6 := p.Src.Is6()
+	if c := compare16(&src, &dst); c < 0 || (c == 0 && p.SrcPort <= p.DstPort) {
+		return FlowKey{A: src, B: dst, PortA: p.SrcPort, PortB: p.DstPort, Transport: p.Transport, V6: v6}, true
 	}
-	return FlowKey{A: p.Dst, B: p.Src, PortA: p.DstPort, PortB: p.SrcPort, Transport: p.Transport}, false
+	return FlowKey{A: dst, B: src, PortA: p.DstPort, PortB: p.SrcPort, Transport: p.Transport, V6: v6}, false
+}
+
+// compare16 compares two addresses as big-endian numbers.
+func compare16(a, b *[16]byte) int {
+	for _, i := range [2]int{0, 8} {
+		x, y := binary.BigEndian.Uint64(a[i:]), binary.BigEndian.Uint64(b[i:])
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// addr returns side 0's (A) or side 1's (B) address.
+func (k *FlowKey) addr(side int) netip.Addr {
+	a := netip.AddrFrom16(k.A)
+	if side == 1 {
+		a = netip.AddrFrom16(k.B)
+	}
+	if !k.V6 {
+		a = a.Unmap()
+	}
+	return a
 }
 
 // endpoint returns address and port of side 0 (A) or 1 (B).
 func (k *FlowKey) endpoint(side int) (netip.Addr, uint16) {
 	if side == 0 {
-		return k.A, k.PortA
+		return k.addr(0), k.PortA
 	}
-	return k.B, k.PortB
+	return k.addr(1), k.PortB
 }
 
 // ServerBy records how a flow's server side was decided, so that reports
@@ -77,34 +110,41 @@ func (e EndReason) String() string {
 
 // dirStats counts one direction of a flow.
 type dirStats struct {
-	packets, bytes, payload uint64
-	first, last             int64 // capture time, Unix nanoseconds
+	packets, bytes uint64
 }
 
-func (d *dirStats) add(ts int64, wire, payload int) {
-	if d.packets == 0 {
-		d.first = ts
+// add counts a packet of direction d seen at ts.
+func (f *Flow) add(d int, ts int64, wire, payload int) {
+	if f.dir[0].packets+f.dir[1].packets == 0 || ts < f.firstTS {
+		f.firstTS = ts
 	}
-	d.packets++
-	d.bytes += uint64(wire)
-	d.payload += uint64(payload)
-	if ts > d.last {
-		d.last = ts
-	}
+	f.lastTS = max(f.lastTS, ts)
+	s := &f.dir[d]
+	s.packets++
+	s.bytes += uint64(wire)
+	f.payload[d] = f.payload[d] || payload > 0
 }
 
 // Flow is one bidirectional conversation in the flow table. Direction 0 is
 // A→B of its key; server says which side (0 = A, 1 = B) serves.
+//
+// Its fields are ordered to pack: a million live flows should cost as
+// little as possible.
 type Flow struct {
 	Key      FlowKey
 	server   int8
 	serverBy ServerBy
-	dir      [2]dirStats
 	fin      [2]bool
 	rst      bool
-	rstFrom  [2]uint32 // RST segments sent by each side
 	end      EndReason
-	alerted  bool // judged for an alert already
+	alerted  bool      // judged for an alert already
+	list     uint8     // which expiry list it is in: tcpList, udpList, closingList
+	payload  [2]bool   // each direction carried transport payload
+	id       uint32    // place in the flow table's slab
+	rstFrom  [2]uint32 // RST segments sent by each side
+	dir      [2]dirStats
+	firstTS  int64 // capture time of the first and latest packets, Unix nanoseconds
+	lastTS   int64
 
 	hosts [2]*rules.Host // inventory lines of A and B, looked up once
 
@@ -112,22 +152,13 @@ type Flow struct {
 
 	// list links: the flow sits in exactly one expiry list of the table.
 	prev, next *Flow
-	list       *flowList
 }
 
 // last returns the time of the flow's latest packet.
-func (f *Flow) last() int64 { return max(f.dir[0].last, f.dir[1].last) }
+func (f *Flow) last() int64 { return f.lastTS }
 
 // first returns the time of the flow's first packet.
-func (f *Flow) first() int64 {
-	switch {
-	case f.dir[0].packets == 0:
-		return f.dir[1].first
-	case f.dir[1].packets == 0:
-		return f.dir[0].first
-	}
-	return min(f.dir[0].first, f.dir[1].first)
-}
+func (f *Flow) first() int64 { return f.firstTS }
 
 // closed reports whether the TCP conversation has ended (FIN both ways or RST).
 func (f *Flow) closed() bool { return f.rst || (f.fin[0] && f.fin[1]) }

@@ -1,7 +1,6 @@
 package analyzer
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"github.com/lyncaudit/lyncaudit/analyzer/capture"
@@ -55,19 +54,10 @@ func (b *batch) reset() {
 	b.arena = b.arena[:0]
 }
 
-// shardOf spreads flows over n shards by a hash of their canonical key,
-// the same for both directions of a flow.
+// shardOf spreads flows over n shards by the high bits of a hash of
+// their canonical key, the same for both directions of a flow.
 func shardOf(k *FlowKey, n int) int {
-	a, b := k.A.As16(), k.B.As16()
-	h := binary.LittleEndian.Uint64(a[8:])*0x9e3779b97f4a7c15 ^
-		binary.LittleEndian.Uint64(b[8:])*0xc2b2ae3d27d4eb4f ^
-		binary.LittleEndian.Uint64(a[:8])*0x165667b19e3779f9 ^
-		binary.LittleEndian.Uint64(b[:8]) ^
-		uint64(k.PortA)<<32 ^ uint64(k.PortB)<<16 ^ uint64(k.Transport)
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	return int(h % uint64(n))
+	return int((hashKey(k) >> 32) % uint64(n))
 }
 
 // pipeline connects the reading goroutine with one goroutine per shard.

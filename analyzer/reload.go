@@ -20,12 +20,12 @@ func (e *Engine) Reload(cat *rules.Catalog, inv *rules.Inventory) {
 	}
 	e.cfg.Catalog, e.cfg.Inventory = cat, inv
 	for _, s := range e.shards {
-		for _, f := range s.table.flows {
+		s.table.each(func(f *Flow) {
 			f.hosts = [2]*rules.Host{}
 			if inv != nil {
-				f.hosts[0], f.hosts[1] = inv.Lookup(f.Key.A), inv.Lookup(f.Key.B)
+				f.hosts[0], f.hosts[1] = inv.Lookup(f.Key.addr(0)), inv.Lookup(f.Key.addr(1))
 			}
-		}
+		})
 		s.agg = s.agg.rekey(cat, inv)
 	}
 }

@@ -33,8 +33,8 @@ func newShard(cfg *Config, maxFlows int) *shard {
 // canonical key and direction, ts its capture time, wire its frame length.
 func (s *shard) packet(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire int) {
 	s.advance(ts)
-	f := s.table.flows[k]
-	if f != nil && ts-f.last() > f.list.timeout {
+	f := s.table.lookup(&k)
+	if f != nil && ts-f.last() > s.table.timeout(f) {
 		// Idle past its timeout: whether or not a sweep has come by yet,
 		// this packet starts a new flow, so flows do not depend on when
 		// sweeps happen.
@@ -48,7 +48,7 @@ func (s *shard) packet(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire i
 	if !fwd {
 		d = 1
 	}
-	f.dir[d].add(ts, wire, p.PayloadLen)
+	f.add(d, ts, wire, p.PayloadLen)
 	if p.Transport == decoders.TCP {
 		tcpFlags(f, d, p.Flags)
 	}
@@ -58,7 +58,7 @@ func (s *shard) packet(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire i
 			s.alert(f, false)
 		}
 	}
-	s.table.listFor(f).touch(f)
+	s.table.touch(f)
 }
 
 // tcpFlags records what a TCP packet's flags say about the flow's state
@@ -90,14 +90,12 @@ func (s *shard) newFlow(k FlowKey, fwd bool) *Flow {
 			s.table.evicted++
 		}
 	}
-	f := s.table.alloc()
-	f.Key = k
+	f := s.table.alloc(k)
 	if inv := s.cfg.Inventory; inv != nil {
-		f.hosts[0] = inv.Lookup(k.A)
-		f.hosts[1] = inv.Lookup(k.B)
+		f.hosts[0] = inv.Lookup(k.addr(0))
+		f.hosts[1] = inv.Lookup(k.addr(1))
 	}
 	s.agg.orient(f, fwd)
-	s.table.insert(f)
 	s.flows++
 	return f
 }
@@ -148,7 +146,5 @@ func (s *shard) end(f *Flow, why EndReason) {
 // at now: those idle past their timeout by then as idle, the rest as open.
 func (s *shard) finish(now int64) {
 	s.sweep(max(now, s.now))
-	for _, f := range s.table.flows {
-		s.end(f, endReason(f, EndOpen))
-	}
+	s.table.each(func(f *Flow) { s.end(f, endReason(f, EndOpen)) })
 }

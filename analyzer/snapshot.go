@@ -11,9 +11,7 @@ func (e *Engine) Snapshot() *Report {
 		agg.absorb(s.agg.clone())
 	}
 	for _, s := range e.shards {
-		for _, f := range s.table.flows {
-			agg.flow(f)
-		}
+		s.table.each(agg.flow)
 	}
 	return e.build(agg)
 }

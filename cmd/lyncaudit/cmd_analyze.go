@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -98,6 +99,7 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	setMemoryBudget(e, o.cfg.MaxFlows)
 	eng := analyzer.NewEngine(o.cfg)
 	var readErrs []error
 	for i, rd := range readers {
@@ -297,3 +299,19 @@ func (p *progress) done() {
 }
 
 var _ analyzer.Source = (*progress)(nil)
+
+// setMemoryBudget tells the garbage collector how much memory the run
+// should need: a base for buffers and the report, and a budget per flow
+// the table may hold. Without it the heap may grow to twice what is live
+// before a collection, and a flood of flows would take twice the memory
+// its cap allows. GOMEMLIMIT, when set, wins.
+func setMemoryBudget(e *env, maxFlows int) {
+	if e.getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(int64(128<<20) + int64(maxFlows)*bytesPerFlow)
+}
+
+// bytesPerFlow is the memory budgeted per flow the table may hold: a flow
+// costs about 170 bytes live, and the collector needs room to work.
+const bytesPerFlow = 256
