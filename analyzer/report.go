@@ -51,7 +51,7 @@ type Totals struct {
 	Undecodable map[string]uint64 `json:"undecodable"`
 	Flows       uint64            `json:"flows"`
 	Evicted     uint64            `json:"evicted"`    // flows ended early because the flow table was full
-	PeakFlows   int               `json:"peak_flows"` // most flows live at once
+	PeakFlows   int               `json:"peak_flows"` // most flows live at once (with several workers, the sum of each one's peak: an upper bound)
 	MaxFlows    int               `json:"max_flows"`  // the flow table's cap
 	FirstSeen   time.Time         `json:"first_seen,omitzero"`
 	LastSeen    time.Time         `json:"last_seen,omitzero"`
