@@ -144,7 +144,7 @@ func parse(args []string, stdout io.Writer) (*config, error) {
 	cfg.opts.Duration, cfg.opts.MinCall, cfg.opts.MaxCall = *duration, *minCall, *maxCall
 	cfg.opts.Format, cfg.opts.Snaplen = *format, *snaplen
 	if *size != "" {
-		n, err := parseSize(*size)
+		n, err := lyncgen.ParseSize(*size)
 		if err != nil {
 			return nil, usagef("--size: %v", err)
 		}

@@ -1,4 +1,4 @@
-package main
+package lyncgen
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"unicode"
 )
 
-// errSize is wrapped by every error parseSize returns.
-var errSize = errors.New("invalid size")
+// ErrSize is wrapped by every error ParseSize returns.
+var ErrSize = errors.New("invalid size")
 
 // sizeUnits maps a unit suffix (lower case) to its multiplier: decimal
 // for KB, MB, GB, TB and binary for KiB, MiB, GiB, TiB.
@@ -23,8 +23,8 @@ var sizeUnits = map[string]float64{
 // maxSize is the largest size accepted: 16 TiB.
 const maxSize = 1 << 44
 
-// parseSize parses a byte count such as "1.5GB", "300 KiB" or "1048576".
-func parseSize(s string) (int64, error) {
+// ParseSize parses a byte count, for --size flags, such as "1.5GB", "300 KiB" or "1048576".
+func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
 	if i < 0 {
@@ -33,15 +33,15 @@ func parseSize(s string) (int64, error) {
 	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
 	mult, ok := sizeUnits[unit]
 	if !ok {
-		return 0, fmt.Errorf("%w %q: unknown unit %q (use B, KB, MB, GB, TB or KiB, MiB, GiB, TiB)", errSize, s, t[i:])
+		return 0, fmt.Errorf("%w %q: unknown unit %q (use B, KB, MB, GB, TB or KiB, MiB, GiB, TiB)", ErrSize, s, t[i:])
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || num == "" || strings.ContainsAny(num, "eE") {
-		return 0, fmt.Errorf("%w %q: %q is not a number", errSize, s, num)
+		return 0, fmt.Errorf("%w %q: %q is not a number", ErrSize, s, num)
 	}
 	n := v * mult
 	if n < 1 || n > maxSize || math.IsNaN(n) {
-		return 0, fmt.Errorf("%w %q: must be between 1 byte and 16 TiB", errSize, s)
+		return 0, fmt.Errorf("%w %q: must be between 1 byte and 16 TiB", ErrSize, s)
 	}
 	return int64(n), nil
 }

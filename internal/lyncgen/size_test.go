@@ -1,4 +1,4 @@
-package main
+package lyncgen
 
 import (
 	"errors"
@@ -23,9 +23,9 @@ func TestParseSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseSize(tt.in)
+			got, err := ParseSize(tt.in)
 			if err != nil || got != tt.want {
-				t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+				t.Errorf("ParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 			}
 		})
 	}
@@ -34,8 +34,8 @@ func TestParseSize(t *testing.T) {
 func TestParseSizeErrors(t *testing.T) {
 	for _, in := range []string{"", "GB", "1.5XB", "-1GB", "1e9", "0", "0.1", "17TiB", "1..5GB", "1.5 G B", "NaN", "Inf"} {
 		t.Run(in, func(t *testing.T) {
-			if n, err := parseSize(in); !errors.Is(err, errSize) {
-				t.Errorf("parseSize(%q) = %d, %v; want an errSize error", in, n, err)
+			if n, err := ParseSize(in); !errors.Is(err, ErrSize) {
+				t.Errorf("ParseSize(%q) = %d, %v; want an ErrSize error", in, n, err)
 			}
 		})
 	}
@@ -48,19 +48,19 @@ func FuzzParseSize(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := parseSize(s)
+		n, err := ParseSize(s)
 		if err != nil {
-			if !errors.Is(err, errSize) {
-				t.Fatalf("parseSize(%q): error %v does not wrap errSize", s, err)
+			if !errors.Is(err, ErrSize) {
+				t.Fatalf("ParseSize(%q): error %v does not wrap ErrSize", s, err)
 			}
 			return
 		}
 		if n < 1 || n > maxSize {
-			t.Fatalf("parseSize(%q) = %d, out of range", s, n)
+			t.Fatalf("ParseSize(%q) = %d, out of range", s, n)
 		}
-		back, err := parseSize(strconv.FormatInt(n, 10))
+		back, err := ParseSize(strconv.FormatInt(n, 10))
 		if err != nil || back != n {
-			t.Fatalf("parseSize(%d) = %d, %v", n, back, err)
+			t.Fatalf("ParseSize(%d) = %d, %v", n, back, err)
 		}
 	})
 }
