@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ func TestZZProfile(t *testing.T) {
 	}
 	cfg := NewConfig()
 	cfg.Inventory = inv
+	cfg.Workers, _ = strconv.Atoi(os.Getenv("PROF_WORKERS"))
 	e := NewEngine(cfg)
 	e.Read(r)
 	e.Report()

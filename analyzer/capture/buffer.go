@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // readBufSize is the read buffer's size for a stream of unknown length.
@@ -59,6 +60,10 @@ func (r *Reader) fill(n int) (int, error) {
 // the buffer when n of them would not fit where they are, grows the buffer
 // only once it is full and still too small, and reads.
 func (r *Reader) refill(n int) (int, error) {
+	if r.mapped != nil {
+		// The whole file is in buf already, and it is read-only.
+		return r.end - r.start, r.srcErr
+	}
 	if r.start+n > len(r.buf) && r.start > 0 {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
@@ -102,7 +107,30 @@ func (r *Reader) grow(n int) {
 func (r *Reader) consume(n int) {
 	r.start += n
 	r.pos += int64(n)
+	if r.mapped != nil && r.start-r.dropped >= dropEvery {
+		r.dropRead()
+	}
 }
+
+// dropEvery is how much of a mapped file is read between two calls that
+// let its pages go; dropKeep is how much before the read position stays
+// mapped in, for the packet last handed out.
+const (
+	dropEvery = 32 << 20
+	dropKeep  = 1 << 20
+)
+
+// dropRead lets go of the pages of a mapped file that have been read.
+func (r *Reader) dropRead() {
+	end := (r.start - dropKeep) &^ (pageSize - 1)
+	if end > r.dropped {
+		dropPages(r.mapped[r.dropped:end])
+		r.dropped = end
+	}
+}
+
+// pageSize aligns what dropRead lets go of: madvise works on whole pages.
+var pageSize = os.Getpagesize()
 
 // skip consumes n bytes without holding them all in the buffer, for large
 // blocks that are not read. It returns how many it skipped, and the

@@ -57,13 +57,15 @@ type Packet struct {
 
 // Reader reads the packets of one capture file in order.
 type Reader struct {
-	name   string
-	file   *os.File // opened by Open, closed by Close
-	raw    countingReader
-	gz     *gzip.Reader
-	src    io.Reader // &raw, or gz over it
-	size   int64
-	format string
+	name    string
+	file    *os.File // opened by Open, closed by Close
+	raw     countingReader
+	gz      *gzip.Reader
+	src     io.Reader // &raw, or gz over it
+	mapped  []byte    // the whole file, when it is mapped into memory (buf is it)
+	dropped int       // mapped bytes before it have been let go of
+	size    int64
+	format  string
 
 	buf        []byte
 	start, end int   // unread bytes are buf[start:end]
@@ -99,11 +101,20 @@ func Open(name string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
 		f.Close()
 		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
 	}
-	r, err := NewReader(f, name)
+	var r *Reader
+	if m := mapFile(f, fi.Size()); m != nil && !(m[0] == 0x1f && m[1] == 0x8b) {
+		r, err = newMappedReader(m, name)
+	} else {
+		if m != nil {
+			unmapFile(m) // gzip: read through the decompressor
+		}
+		r, err = NewReader(f, name)
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -137,6 +148,18 @@ func NewReader(src io.Reader, name string) (*Reader, error) {
 		r.end = copy(r.buf, head[:n])
 	}
 	if err := r.readFileHeader(); err != nil {
+		return nil, err
+	}
+	r.inHeader = false
+	return r, nil
+}
+
+// newMappedReader reads a capture held whole in memory: a mapped file.
+func newMappedReader(m []byte, name string) (*Reader, error) {
+	r := &Reader{name: name, size: int64(len(m)), inHeader: true, mapped: m, buf: m, end: len(m), srcErr: io.EOF}
+	r.src = &r.raw
+	if err := r.readFileHeader(); err != nil {
+		unmapFile(m)
 		return nil, err
 	}
 	r.inHeader = false
@@ -240,6 +263,10 @@ func (r *Reader) Next(p *Packet) error {
 // Close releases the file opened by Open. It does not close the reader
 // given to NewReader.
 func (r *Reader) Close() error {
+	if r.mapped != nil {
+		unmapFile(r.mapped)
+		r.mapped, r.buf = nil, nil
+	}
 	if r.file == nil {
 		return nil
 	}
@@ -269,7 +296,12 @@ func (r *Reader) LinkTypes() []decoders.LinkType { return slices.Clone(r.linkTyp
 
 // BytesRead returns how many bytes have been read from the file (the
 // compressed bytes for a gzip file), for showing progress against Size.
-func (r *Reader) BytesRead() int64 { return r.raw.n }
+func (r *Reader) BytesRead() int64 {
+	if r.mapped != nil {
+		return r.pos
+	}
+	return r.raw.n
+}
 
 // Size returns the file's size when it is known (a regular file or an
 // in-memory reader), and -1 otherwise.
