@@ -147,12 +147,26 @@ func (e *Engine) Packet(cp *capture.Packet) {
 // decode counts a packet and decodes it, returning nil for one that is
 // filtered out or cannot be decoded (counted by reason).
 func (e *Engine) decode(cp *capture.Packet) *decoders.Packet {
-	ts := cp.Timestamp
+	if !e.accept(cp) {
+		return nil
+	}
+	return e.decodeAccepted(cp)
+}
+
+// accept counts a packet and reports whether the filter keeps it.
+func (e *Engine) accept(cp *capture.Packet) bool {
 	e.countCapture(cp)
 	if e.cfg.Filter != nil && !e.cfg.Filter.Match(cp.LinkType, cp.Data) {
 		e.totals.Filtered++
-		return nil
+		return false
 	}
+	return true
+}
+
+// decodeAccepted decodes a packet accept kept, returning nil for one that
+// cannot be decoded (counted by reason).
+func (e *Engine) decodeAccepted(cp *capture.Packet) *decoders.Packet {
+	ts := cp.Timestamp
 	p := &e.pkt
 	if r := e.dec.Decode(cp.LinkType, cp.Data, p); r != decoders.OK {
 		e.undec[r]++
@@ -163,7 +177,6 @@ func (e *Engine) decode(cp *capture.Packet) *decoders.Packet {
 		return nil
 	}
 	e.totals.Decoded++
-	e.now = max(e.now, ts)
 	return p
 }
 
@@ -184,6 +197,7 @@ func (e *Engine) countCapture(cp *capture.Packet) {
 	c.Bytes += uint64(len(cp.Data))
 	e.totals.Packets++
 	e.totals.Bytes += uint64(cp.WireLen)
+	e.now = max(e.now, ts)
 	if e.totals.Packets == 1 || ts < e.first {
 		e.first = ts
 	}
@@ -207,14 +221,19 @@ func (e *Engine) build(agg *aggregator) *Report {
 	t := e.totals
 	t.MaxFlows = e.cfg.MaxFlows
 	var skipped uint64
+	undec := e.undec
 	for _, s := range e.shards {
+		t.Decoded += s.decoded
+		for r, n := range s.undec {
+			undec[r] += n
+		}
 		t.Flows += s.flows
 		t.Evicted += s.table.evicted
 		t.PeakFlows += s.table.peak
 		skipped += s.insp.skipped
 	}
 	t.Undecodable = map[string]uint64{}
-	for r, n := range e.undec {
+	for r, n := range undec {
 		if n > 0 {
 			t.Undecodable[decoders.Reason(r).String()] = n
 		}

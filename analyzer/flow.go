@@ -22,12 +22,17 @@ type FlowKey struct {
 
 // keyOf returns the canonical key of p and whether p travels from A to B.
 func keyOf(p *decoders.Packet) (FlowKey, bool) {
-	src, dst := p.Src.As16(), p.Dst.As16()
-	v6 := p.Src.Is6()
-	if c := compare16(&src, &dst); c < 0 || (c == 0 && p.SrcPort <= p.DstPort) {
-		return FlowKey{A: src, B: dst, PortA: p.SrcPort, PortB: p.DstPort, Transport: p.Transport, V6: v6}, true
+	return keyOfTuple(&decoders.Tuple{Src: p.Src.As16(), Dst: p.Dst.As16(), SrcPort: p.SrcPort, DstPort: p.DstPort,
+		Transport: p.Transport, V6: p.Src.Is6()})
+}
+
+// keyOfTuple returns the canonical key of a five-tuple and whether it
+// travels from A to B.
+func keyOfTuple(t *decoders.Tuple) (FlowKey, bool) {
+	if c := compare16(&t.Src, &t.Dst); c < 0 || (c == 0 && t.SrcPort <= t.DstPort) {
+		return FlowKey{A: t.Src, B: t.Dst, PortA: t.SrcPort, PortB: t.DstPort, Transport: t.Transport, V6: t.V6}, true
 	}
-	return FlowKey{A: dst, B: src, PortA: p.DstPort, PortB: p.SrcPort, Transport: p.Transport, V6: v6}, false
+	return FlowKey{A: t.Dst, B: t.Src, PortA: t.DstPort, PortB: t.SrcPort, Transport: t.Transport, V6: t.V6}, false
 }
 
 // compare16 compares two addresses as big-endian numbers.

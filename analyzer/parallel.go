@@ -16,13 +16,18 @@ const (
 	batchesInFlight = 4         // per shard, queued and being processed
 )
 
-// item is one decoded packet on its way to its shard, its payload copied
-// into the batch's arena.
+// item is one packet on its way to its shard: a frame Quick read, which
+// the shard decodes itself, or a packet the reader decoded (a fragment, a
+// tunnel), its payload copied. Either way its bytes sit in the batch's
+// arena.
 type item struct {
 	key  FlowKey
 	fwd  bool
+	raw  bool // pkt is not decoded yet: data is the frame
+	lt   decoders.LinkType
 	wire int32
 	ts   int64
+	data []byte
 	pkt  decoders.Packet
 }
 
@@ -35,17 +40,36 @@ func newBatch() *batch {
 	return &batch{items: make([]item, 0, batchItems), arena: make([]byte, 0, batchArena)}
 }
 
-// add appends a packet; it reports false, adding nothing, when the batch
-// is full.
-func (b *batch) add(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire int) bool {
-	n := min(len(p.Payload), batchArena)
+// copyIn copies b into the arena, or reports false when the batch is full.
+func (b *batch) copyIn(data []byte) ([]byte, bool) {
+	n := min(len(data), batchArena)
 	if len(b.items) == cap(b.items) || len(b.arena)+n > cap(b.arena) {
-		return false
+		return nil, false
 	}
 	start := len(b.arena)
-	b.arena = append(b.arena, p.Payload[:n]...)
+	b.arena = append(b.arena, data[:n]...)
+	return b.arena[start:len(b.arena):len(b.arena)], true
+}
+
+// add appends a decoded packet; it reports false when the batch is full.
+func (b *batch) add(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire int) bool {
+	payload, ok := b.copyIn(p.Payload)
+	if !ok {
+		return false
+	}
 	b.items = append(b.items, item{key: k, fwd: fwd, wire: int32(wire), ts: ts, pkt: *p})
-	b.items[len(b.items)-1].pkt.Payload = b.arena[start:len(b.arena):len(b.arena)]
+	b.items[len(b.items)-1].pkt.Payload = payload
+	return true
+}
+
+// addRaw appends a frame for the shard to decode; it reports false when
+// the batch is full.
+func (b *batch) addRaw(k FlowKey, fwd bool, cp *capture.Packet) bool {
+	data, ok := b.copyIn(cp.Data)
+	if !ok {
+		return false
+	}
+	b.items = append(b.items, item{key: k, fwd: fwd, raw: true, lt: cp.LinkType, wire: int32(cp.WireLen), ts: cp.Timestamp, data: data})
 	return true
 }
 
@@ -57,7 +81,7 @@ func (b *batch) reset() {
 // shardOf spreads flows over n shards by the high bits of a hash of
 // their canonical key, the same for both directions of a flow.
 func shardOf(k *FlowKey, n int) int {
-	return int((hashKey(k) >> 32) % uint64(n))
+	return int((hashKey(k) >> 32) * uint64(n) >> 32)
 }
 
 // pipeline connects the reading goroutine with one goroutine per shard.
@@ -81,8 +105,7 @@ func (e *Engine) startPipeline() *pipeline {
 			defer pl.wg.Done()
 			for b := range in {
 				for j := range b.items {
-					it := &b.items[j]
-					s.packet(it.key, it.fwd, &it.pkt, it.ts, int(it.wire))
+					s.item(&b.items[j])
 				}
 				b.reset()
 				free <- b
@@ -97,9 +120,23 @@ func (pl *pipeline) send(p *decoders.Packet, ts int64, wire int) {
 	k, fwd := keyOf(p)
 	i := shardOf(&k, len(pl.cur))
 	for !pl.cur[i].add(k, fwd, p, ts, wire) {
-		pl.ins[i] <- pl.cur[i]
-		pl.cur[i] = <-pl.frees[i]
+		pl.next(i)
 	}
+}
+
+// sendRaw hands a frame Quick read to its shard, to decode there.
+func (pl *pipeline) sendRaw(t *decoders.Tuple, cp *capture.Packet) {
+	k, fwd := keyOfTuple(t)
+	i := shardOf(&k, len(pl.cur))
+	for !pl.cur[i].addRaw(k, fwd, cp) {
+		pl.next(i)
+	}
+}
+
+// next queues shard i's full batch and takes an empty one.
+func (pl *pipeline) next(i int) {
+	pl.ins[i] <- pl.cur[i]
+	pl.cur[i] = <-pl.frees[i]
 }
 
 // stop hands over what is left and waits for the shards to finish it.
@@ -127,11 +164,20 @@ func (e *Engine) readAll(src Source) error {
 	}
 	pl := e.startPipeline()
 	defer pl.stop()
+	var t decoders.Tuple
 	for {
 		if err := src.Next(&cp); err != nil {
 			return err
 		}
-		if p := e.decode(&cp); p != nil {
+		if !e.accept(&cp) {
+			continue
+		}
+		// The reading goroutine does as little as it can: plain frames go
+		// to their shard undecoded; fragments and tunnels it decodes here,
+		// where the fragments' ports are known.
+		if decoders.Quick(cp.LinkType, cp.Data, &t) {
+			pl.sendRaw(&t, &cp)
+		} else if p := e.decodeAccepted(&cp); p != nil {
 			pl.send(p, cp.Timestamp, cp.WireLen)
 		}
 	}

@@ -18,6 +18,26 @@ type shard struct {
 	flows uint64
 
 	alerted map[alertKey]struct{} // alerts already given
+
+	// Frames the reading goroutine handed over undecoded (see item).
+	dec     *decoders.Decoder
+	pkt     decoders.Packet
+	decoded uint64
+	undec   [decoders.NumReasons]uint64
+}
+
+// item folds one packet the reading goroutine handed over.
+func (s *shard) item(it *item) {
+	p := &it.pkt
+	if it.raw {
+		p = &s.pkt
+		if r := s.dec.Decode(it.lt, it.data, p); r != decoders.OK {
+			s.undec[r]++
+			return
+		}
+		s.decoded++
+	}
+	s.packet(it.key, it.fwd, p, it.ts, int(it.wire))
 }
 
 func newShard(cfg *Config, maxFlows int) *shard {
@@ -26,6 +46,7 @@ func newShard(cfg *Config, maxFlows int) *shard {
 		table: newFlowTable(maxFlows, int64(cfg.TCPIdle), int64(cfg.UDPIdle), int64(cfg.Linger)),
 		insp:  newInspector(maxInspected),
 		agg:   newAggregator(cfg.Catalog, cfg.Inventory, cfg.KeepFlows),
+		dec:   decoders.NewDecoder(),
 	}
 }
 
