@@ -187,12 +187,10 @@ func (e *Engine) countCapture(cp *capture.Packet) {
 		e.cur = &e.caps[0]
 	}
 	c := e.cur
-	if c.Packets == 0 || ts < c.FirstSeen.UnixNano() {
-		c.FirstSeen = time.Unix(0, ts).UTC()
+	if c.Packets == 0 {
+		c.first, c.last = ts, ts
 	}
-	if ts > c.LastSeen.UnixNano() || c.Packets == 0 {
-		c.LastSeen = time.Unix(0, ts).UTC()
-	}
+	c.first, c.last = min(c.first, ts), max(c.last, ts)
 	c.Packets++
 	c.Bytes += uint64(len(cp.Data))
 	e.totals.Packets++
@@ -250,6 +248,11 @@ func (e *Engine) build(agg *aggregator) *Report {
 	r.Captures = slices.Clone(e.caps)
 	if r.Captures == nil {
 		r.Captures = []CaptureInfo{}
+	}
+	for i := range r.Captures {
+		if c := &r.Captures[i]; c.Packets > 0 {
+			c.FirstSeen, c.LastSeen = nanoTime(c.first), nanoTime(c.last)
+		}
 	}
 	r.Totals = t
 	r.Totals.Verdicts = countVerdicts(r)

@@ -35,6 +35,16 @@ func keyOfTuple(t *decoders.Tuple) (FlowKey, bool) {
 	return FlowKey{A: t.Dst, B: t.Src, PortA: t.DstPort, PortB: t.SrcPort, Transport: t.Transport, V6: t.V6}, false
 }
 
+// equal reports whether k and o are the same key: ports first, which
+// differ most often, then the addresses as whole words.
+func (k *FlowKey) equal(o *FlowKey) bool {
+	return k.PortA == o.PortA && k.PortB == o.PortB && k.Transport == o.Transport && k.V6 == o.V6 &&
+		binary.LittleEndian.Uint64(k.A[8:]) == binary.LittleEndian.Uint64(o.A[8:]) &&
+		binary.LittleEndian.Uint64(k.B[8:]) == binary.LittleEndian.Uint64(o.B[8:]) &&
+		binary.LittleEndian.Uint64(k.A[:8]) == binary.LittleEndian.Uint64(o.A[:8]) &&
+		binary.LittleEndian.Uint64(k.B[:8]) == binary.LittleEndian.Uint64(o.B[:8])
+}
+
 // compare16 compares two addresses as big-endian numbers.
 func compare16(a, b *[16]byte) int {
 	for _, i := range [2]int{0, 8} {

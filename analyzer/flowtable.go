@@ -99,23 +99,23 @@ func hashKey(k *FlowKey) uint64 {
 
 func (t *flowTable) flow(id uint32) *Flow { return &t.chunks[id>>chunkBits][id&(chunkSize-1)] }
 
-// lookup returns the live flow with key k, or nil.
-func (t *flowTable) lookup(k *FlowKey) *Flow {
+// lookup returns the live flow with key k, whose hash is h, or nil.
+func (t *flowTable) lookup(k *FlowKey, h uint64) *Flow {
 	mask := uint64(len(t.slots) - 1)
-	for i := hashKey(k) & mask; ; i = (i + 1) & mask {
+	for i := h & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return nil
 		}
-		if f := t.flow(s - 1); f.Key == *k {
+		if f := t.flow(s - 1); f.Key.equal(k) {
 			return f
 		}
 	}
 }
 
-// alloc returns a zeroed flow with key k, in the table. The caller has
-// made room.
-func (t *flowTable) alloc(k FlowKey) *Flow {
+// alloc returns a zeroed flow with key k, whose hash is h, in the table.
+// The caller has made room.
+func (t *flowTable) alloc(k FlowKey, h uint64) *Flow {
 	var id uint32
 	if n := len(t.freeIDs); n > 0 {
 		id, t.freeIDs = t.freeIDs[n-1], t.freeIDs[:n-1]
@@ -131,16 +131,16 @@ func (t *flowTable) alloc(k FlowKey) *Flow {
 	if (t.n+1)*2 > len(t.slots) {
 		t.grow()
 	}
-	t.place(f)
+	t.place(f, h)
 	t.n++
 	t.peak = max(t.peak, t.n)
 	return f
 }
 
-// place puts f's id in the first free slot from its hash.
-func (t *flowTable) place(f *Flow) {
+// place puts f's id in the first free slot from its hash h.
+func (t *flowTable) place(f *Flow, h uint64) {
 	mask := uint64(len(t.slots) - 1)
-	i := hashKey(&f.Key) & mask
+	i := h & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
@@ -153,7 +153,8 @@ func (t *flowTable) grow() {
 	t.slots = make([]uint32, 2*len(old))
 	for _, s := range old {
 		if s != 0 {
-			t.place(t.flow(s - 1))
+			f := t.flow(s - 1)
+			t.place(f, hashKey(&f.Key))
 		}
 	}
 }

@@ -23,28 +23,41 @@ const (
 type item struct {
 	key  FlowKey
 	fwd  bool
-	raw  bool // pkt is not decoded yet: data is the frame
 	lt   decoders.LinkType
+	pkt  int32 // index of the decoded packet in the batch's pkts, or -1: data is the frame
 	wire int32
+	hash uint64 // of key
 	ts   int64
 	data []byte
-	pkt  decoders.Packet
 }
 
 type batch struct {
-	items []item
-	arena []byte
+	items  []item
+	pkts   []decoders.Packet // the packets the reader decoded, few
+	arena  []byte
+	used   int  // payload bytes in the batch, copied or not
+	stable bool // the source's bytes outlive the batch: no copy is needed
 }
 
-func newBatch() *batch {
-	return &batch{items: make([]item, 0, batchItems), arena: make([]byte, 0, batchArena)}
+func newBatch(stable bool) *batch {
+	b := &batch{items: make([]item, 0, batchItems), stable: stable}
+	if !stable {
+		b.arena = make([]byte, 0, batchArena)
+	}
+	return b
 }
 
 // copyIn copies b into the arena, or reports false when the batch is full.
+// When the source's bytes stay valid (a mapped file) it only counts them,
+// against the same budget, and hands them on as they are.
 func (b *batch) copyIn(data []byte) ([]byte, bool) {
 	n := min(len(data), batchArena)
-	if len(b.items) == cap(b.items) || len(b.arena)+n > cap(b.arena) {
+	if len(b.items) == cap(b.items) || b.used+n > batchArena {
 		return nil, false
+	}
+	b.used += n
+	if b.stable {
+		return data[:n:n], true
 	}
 	start := len(b.arena)
 	b.arena = append(b.arena, data[:n]...)
@@ -52,36 +65,39 @@ func (b *batch) copyIn(data []byte) ([]byte, bool) {
 }
 
 // add appends a decoded packet; it reports false when the batch is full.
-func (b *batch) add(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire int) bool {
+func (b *batch) add(k FlowKey, h uint64, fwd bool, p *decoders.Packet, ts int64, wire int) bool {
 	payload, ok := b.copyIn(p.Payload)
 	if !ok {
 		return false
 	}
-	b.items = append(b.items, item{key: k, fwd: fwd, wire: int32(wire), ts: ts, pkt: *p})
-	b.items[len(b.items)-1].pkt.Payload = payload
+	b.pkts = append(b.pkts, *p)
+	b.pkts[len(b.pkts)-1].Payload = payload
+	b.items = append(b.items, item{key: k, hash: h, fwd: fwd, pkt: int32(len(b.pkts) - 1), wire: int32(wire), ts: ts})
 	return true
 }
 
 // addRaw appends a frame for the shard to decode; it reports false when
 // the batch is full.
-func (b *batch) addRaw(k FlowKey, fwd bool, cp *capture.Packet) bool {
+func (b *batch) addRaw(k FlowKey, h uint64, fwd bool, cp *capture.Packet) bool {
 	data, ok := b.copyIn(cp.Data)
 	if !ok {
 		return false
 	}
-	b.items = append(b.items, item{key: k, fwd: fwd, raw: true, lt: cp.LinkType, wire: int32(cp.WireLen), ts: cp.Timestamp, data: data})
+	b.items = append(b.items, item{key: k, hash: h, fwd: fwd, pkt: -1, lt: cp.LinkType, wire: int32(cp.WireLen), ts: cp.Timestamp, data: data})
 	return true
 }
 
 func (b *batch) reset() {
 	b.items = b.items[:0]
+	b.pkts = b.pkts[:0]
 	b.arena = b.arena[:0]
+	b.used = 0
 }
 
-// shardOf spreads flows over n shards by the high bits of a hash of
-// their canonical key, the same for both directions of a flow.
-func shardOf(k *FlowKey, n int) int {
-	return int((hashKey(k) >> 32) * uint64(n) >> 32)
+// shardOf spreads flows over n shards by the high bits of their key's
+// hash h, the same for both directions of a flow.
+func shardOf(h uint64, n int) int {
+	return int((h >> 32) * uint64(n) >> 32)
 }
 
 // pipeline connects the reading goroutine with one goroutine per shard.
@@ -91,21 +107,21 @@ type pipeline struct {
 	wg         sync.WaitGroup
 }
 
-func (e *Engine) startPipeline() *pipeline {
+func (e *Engine) startPipeline(stable bool) *pipeline {
 	n := len(e.shards)
 	pl := &pipeline{ins: make([]chan *batch, n), frees: make([]chan *batch, n), cur: make([]*batch, n)}
 	for i, s := range e.shards {
 		in, free := make(chan *batch, batchesInFlight), make(chan *batch, batchesInFlight+1)
 		for range batchesInFlight {
-			free <- newBatch()
+			free <- newBatch(stable)
 		}
-		pl.ins[i], pl.frees[i], pl.cur[i] = in, free, newBatch()
+		pl.ins[i], pl.frees[i], pl.cur[i] = in, free, newBatch(stable)
 		pl.wg.Add(1)
 		go func() {
 			defer pl.wg.Done()
 			for b := range in {
 				for j := range b.items {
-					s.item(&b.items[j])
+					s.item(b, &b.items[j])
 				}
 				b.reset()
 				free <- b
@@ -118,8 +134,9 @@ func (e *Engine) startPipeline() *pipeline {
 // send hands a decoded packet to its shard.
 func (pl *pipeline) send(p *decoders.Packet, ts int64, wire int) {
 	k, fwd := keyOf(p)
-	i := shardOf(&k, len(pl.cur))
-	for !pl.cur[i].add(k, fwd, p, ts, wire) {
+	h := hashKey(&k)
+	i := shardOf(h, len(pl.cur))
+	for !pl.cur[i].add(k, h, fwd, p, ts, wire) {
 		pl.next(i)
 	}
 }
@@ -127,8 +144,9 @@ func (pl *pipeline) send(p *decoders.Packet, ts int64, wire int) {
 // sendRaw hands a frame Quick read to its shard, to decode there.
 func (pl *pipeline) sendRaw(t *decoders.Tuple, cp *capture.Packet) {
 	k, fwd := keyOfTuple(t)
-	i := shardOf(&k, len(pl.cur))
-	for !pl.cur[i].addRaw(k, fwd, cp) {
+	h := hashKey(&k)
+	i := shardOf(h, len(pl.cur))
+	for !pl.cur[i].addRaw(k, h, fwd, cp) {
 		pl.next(i)
 	}
 }
@@ -162,7 +180,10 @@ func (e *Engine) readAll(src Source) error {
 			e.Packet(&cp)
 		}
 	}
-	pl := e.startPipeline()
+	// A mapped file's packets stay where they are until it is closed, after
+	// the shards are done: they are handed over without a copy.
+	st, _ := src.(interface{ Stable() bool })
+	pl := e.startPipeline(st != nil && st.Stable())
 	defer pl.stop()
 	var t decoders.Tuple
 	for {

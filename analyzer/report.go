@@ -39,6 +39,8 @@ type CaptureInfo struct {
 	KernelReceived uint64 `json:"kernel_received,omitempty"` // frames the socket's filter was offered
 	KernelDropped  uint64 `json:"kernel_dropped,omitempty"`  // frames lost because the ring was full
 	Filtered       uint64 `json:"filtered,omitempty"`        // frames the user-space filter dropped
+
+	first, last int64 // capture times of the first and last packets, kept as numbers while reading
 }
 
 // Totals sums the whole run.

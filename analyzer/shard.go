@@ -26,10 +26,12 @@ type shard struct {
 	undec   [decoders.NumReasons]uint64
 }
 
-// item folds one packet the reading goroutine handed over.
-func (s *shard) item(it *item) {
-	p := &it.pkt
-	if it.raw {
+// item folds one packet of batch b the reading goroutine handed over.
+func (s *shard) item(b *batch, it *item) {
+	var p *decoders.Packet
+	if it.pkt >= 0 {
+		p = &b.pkts[it.pkt]
+	} else {
 		p = &s.pkt
 		if r := s.dec.Decode(it.lt, it.data, p); r != decoders.OK {
 			s.undec[r]++
@@ -37,7 +39,7 @@ func (s *shard) item(it *item) {
 		}
 		s.decoded++
 	}
-	s.packet(it.key, it.fwd, p, it.ts, int(it.wire))
+	s.packetHashed(it.key, it.hash, it.fwd, p, it.ts, int(it.wire))
 }
 
 func newShard(cfg *Config, maxFlows int) *shard {
@@ -53,8 +55,13 @@ func newShard(cfg *Config, maxFlows int) *shard {
 // packet folds a decoded packet into its flow: k and fwd are its
 // canonical key and direction, ts its capture time, wire its frame length.
 func (s *shard) packet(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire int) {
+	s.packetHashed(k, hashKey(&k), fwd, p, ts, wire)
+}
+
+// packetHashed is packet with the key's hash already known.
+func (s *shard) packetHashed(k FlowKey, h uint64, fwd bool, p *decoders.Packet, ts int64, wire int) {
 	s.advance(ts)
-	f := s.table.lookup(&k)
+	f := s.table.lookup(&k, h)
 	if f != nil && ts-f.last() > s.table.timeout(f) {
 		// Idle past its timeout: whether or not a sweep has come by yet,
 		// this packet starts a new flow, so flows do not depend on when
@@ -63,7 +70,7 @@ func (s *shard) packet(k FlowKey, fwd bool, p *decoders.Packet, ts int64, wire i
 		f = nil
 	}
 	if f == nil {
-		f = s.newFlow(k, fwd)
+		f = s.newFlow(k, h, fwd)
 	}
 	d := 0
 	if !fwd {
@@ -104,14 +111,14 @@ func tcpFlags(f *Flow, d int, fl decoders.TCPFlags) {
 }
 
 // newFlow creates the flow for key k, making room in the table first.
-func (s *shard) newFlow(k FlowKey, fwd bool) *Flow {
+func (s *shard) newFlow(k FlowKey, h uint64, fwd bool) *Flow {
 	if s.table.len() >= s.table.max {
 		if o := s.table.oldest(); o != nil {
 			s.end(o, EndEvicted)
 			s.table.evicted++
 		}
 	}
-	f := s.table.alloc(k)
+	f := s.table.alloc(k, h)
 	if inv := s.cfg.Inventory; inv != nil {
 		f.hosts[0] = inv.Lookup(k.addr(0))
 		f.hosts[1] = inv.Lookup(k.addr(1))

@@ -17,7 +17,7 @@ func TestZZProfile(t *testing.T) {
 	}
 	invb, _ := os.ReadFile(os.Getenv("PROF_INV"))
 	inv, _ := rules.ParseInventory(strings.NewReader(string(invb)), "inv")
-	r, err := capture.Open(name)
+	r, err := capture.Open(name) // mapped
 	if err != nil {
 		t.Fatal(err)
 	}

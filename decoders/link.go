@@ -67,6 +67,11 @@ func (d *Decoder) ethernet(b []byte, p *Packet) Reason {
 	if len(b) < 14 {
 		return TruncatedLink
 	}
+	// Ethernet II, nearly every frame: its 14 bytes say no more than the
+	// EtherType, read here without going through the layer.
+	if t := layers.EthernetType(binary.BigEndian.Uint16(b[12:14])); t >= 0x0600 {
+		return d.etherType(t, b[14:], p)
+	}
 	if err := d.eth.DecodeFromBytes(b, nilDF); err != nil {
 		return TruncatedLink
 	}

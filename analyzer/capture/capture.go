@@ -294,6 +294,11 @@ func (r *Reader) Format() string {
 // before the first packet. It returns a copy.
 func (r *Reader) LinkTypes() []decoders.LinkType { return slices.Clone(r.linkTypes) }
 
+// Stable reports whether a packet's Data stays valid after the next call
+// to Next, until Close: true when the file is mapped into memory, so that
+// a packet can be handed to another goroutine without copying it.
+func (r *Reader) Stable() bool { return r.mapped != nil }
+
 // BytesRead returns how many bytes have been read from the file (the
 // compressed bytes for a gzip file), for showing progress against Size.
 func (r *Reader) BytesRead() int64 {
