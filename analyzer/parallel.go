@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/lyncaudit/lyncaudit/analyzer/capture"
@@ -21,12 +22,9 @@ const (
 // tunnel), its payload copied. Either way its bytes sit in the batch's
 // arena.
 type item struct {
-	key  FlowKey
-	fwd  bool
 	lt   decoders.LinkType
 	pkt  int32 // index of the decoded packet in the batch's pkts, or -1: data is the frame
 	wire int32
-	hash uint64 // of key
 	ts   int64
 	data []byte
 }
@@ -65,25 +63,25 @@ func (b *batch) copyIn(data []byte) ([]byte, bool) {
 }
 
 // add appends a decoded packet; it reports false when the batch is full.
-func (b *batch) add(k FlowKey, h uint64, fwd bool, p *decoders.Packet, ts int64, wire int) bool {
+func (b *batch) add(p *decoders.Packet, ts int64, wire int) bool {
 	payload, ok := b.copyIn(p.Payload)
 	if !ok {
 		return false
 	}
 	b.pkts = append(b.pkts, *p)
 	b.pkts[len(b.pkts)-1].Payload = payload
-	b.items = append(b.items, item{key: k, hash: h, fwd: fwd, pkt: int32(len(b.pkts) - 1), wire: int32(wire), ts: ts})
+	b.items = append(b.items, item{pkt: int32(len(b.pkts) - 1), wire: int32(wire), ts: ts})
 	return true
 }
 
 // addRaw appends a frame for the shard to decode; it reports false when
 // the batch is full.
-func (b *batch) addRaw(k FlowKey, h uint64, fwd bool, cp *capture.Packet) bool {
+func (b *batch) addRaw(cp *capture.Packet) bool {
 	data, ok := b.copyIn(cp.Data)
 	if !ok {
 		return false
 	}
-	b.items = append(b.items, item{key: k, hash: h, fwd: fwd, pkt: -1, lt: cp.LinkType, wire: int32(cp.WireLen), ts: cp.Timestamp, data: data})
+	b.items = append(b.items, item{pkt: -1, lt: cp.LinkType, wire: int32(cp.WireLen), ts: cp.Timestamp, data: data})
 	return true
 }
 
@@ -94,10 +92,19 @@ func (b *batch) reset() {
 	b.used = 0
 }
 
-// shardOf spreads flows over n shards by the high bits of their key's
-// hash h, the same for both directions of a flow.
-func shardOf(h uint64, n int) int {
-	return int((h >> 32) * uint64(n) >> 32)
+// shardOf spreads flows over n shards by a hash of their five-tuple that
+// is the same for both directions: the sum of the two endpoints' hashes.
+// It needs no canonical key, which the shard builds itself.
+func shardOf(t *decoders.Tuple, n int) int {
+	h := endpointHash(&t.Src, t.SrcPort) + endpointHash(&t.Dst, t.DstPort) + uint64(t.Transport)
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return int((h & 0xffffffff) * uint64(n) >> 32)
+}
+
+func endpointHash(a *[16]byte, port uint16) uint64 {
+	return (binary.LittleEndian.Uint64(a[:8])*0x9e3779b97f4a7c15^binary.LittleEndian.Uint64(a[8:]))*0xc2b2ae3d27d4eb4f ^ uint64(port)*0x165667b19e3779f9
 }
 
 // pipeline connects the reading goroutine with one goroutine per shard.
@@ -133,20 +140,17 @@ func (e *Engine) startPipeline(stable bool) *pipeline {
 
 // send hands a decoded packet to its shard.
 func (pl *pipeline) send(p *decoders.Packet, ts int64, wire int) {
-	k, fwd := keyOf(p)
-	h := hashKey(&k)
-	i := shardOf(h, len(pl.cur))
-	for !pl.cur[i].add(k, h, fwd, p, ts, wire) {
+	t := decoders.Tuple{Src: p.Src.As16(), Dst: p.Dst.As16(), SrcPort: p.SrcPort, DstPort: p.DstPort, Transport: p.Transport}
+	i := shardOf(&t, len(pl.cur))
+	for !pl.cur[i].add(p, ts, wire) {
 		pl.next(i)
 	}
 }
 
 // sendRaw hands a frame Quick read to its shard, to decode there.
 func (pl *pipeline) sendRaw(t *decoders.Tuple, cp *capture.Packet) {
-	k, fwd := keyOfTuple(t)
-	h := hashKey(&k)
-	i := shardOf(h, len(pl.cur))
-	for !pl.cur[i].addRaw(k, h, fwd, cp) {
+	i := shardOf(t, len(pl.cur))
+	for !pl.cur[i].addRaw(cp) {
 		pl.next(i)
 	}
 }

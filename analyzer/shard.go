@@ -39,7 +39,8 @@ func (s *shard) item(b *batch, it *item) {
 		}
 		s.decoded++
 	}
-	s.packetHashed(it.key, it.hash, it.fwd, p, it.ts, int(it.wire))
+	k, fwd := keyOf(p)
+	s.packet(k, fwd, p, it.ts, int(it.wire))
 }
 
 func newShard(cfg *Config, maxFlows int) *shard {
