@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -76,5 +77,63 @@ func BenchmarkNewFlows(b *testing.B) {
 		p.Timestamp += 1000
 		e.Packet(&p)
 	}
-	_ = lyncgen.FormatPcap
+}
+
+// BenchmarkFlowLookup finds flows in a table of 100,000.
+func BenchmarkFlowLookup(b *testing.B) {
+	t := newFlowTable(1<<20, 1e12, 1e12, 1e12)
+	keys := make([]FlowKey, 100_000)
+	hashes := make([]uint64, len(keys))
+	for i := range keys {
+		k := FlowKey{PortA: uint16(1024 + i%60000), PortB: 5061, Transport: tcpTransport}
+		k.A[10], k.A[11], k.A[12], k.A[13], k.A[14], k.A[15] = 0xff, 0xff, 10, byte(i>>16), byte(i>>8), byte(i)
+		k.B[10], k.B[11], k.B[12], k.B[15] = 0xff, 0xff, 10, 1
+		keys[i], hashes[i] = k, hashKey(&k)
+		t.alloc(k, hashes[i])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if t.lookup(&keys[i], hashes[i]) == nil {
+			b.Fatal("flow not found")
+		}
+		if i++; i == len(keys) {
+			i = 0
+		}
+	}
+}
+
+// BenchmarkEngineWorkers runs the engine over a generated capture of a
+// few hundred thousand packets held in memory, on one and on two workers.
+func BenchmarkEngineWorkers(b *testing.B) {
+	var buf bytes.Buffer
+	o := lyncgen.Options{Seed: 3, Clients: 50, Calls: 60, Format: lyncgen.FormatPcap}
+	if _, err := lyncgen.Generate(&buf, o); err != nil {
+		b.Fatal(err)
+	}
+	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "gen.inventory")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			b.ReportAllocs()
+			var packets uint64
+			for b.Loop() {
+				r, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "gen.pcap")
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg := NewConfig()
+				cfg.Inventory, cfg.Workers = inv, w
+				e := NewEngine(cfg)
+				if err := e.Read(r); err != nil {
+					b.Fatal(err)
+				}
+				packets += e.Report().Totals.Packets
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/packet")
+		})
+	}
 }

@@ -216,23 +216,31 @@ func timeIt(argv []string) (result, error) {
 	return result{wall: wall, rss: rss}, nil
 }
 
-// report prints the medians and the ratios to the first tool.
+// report prints the medians, and each tool's time over lyncaudit's with
+// its default number of workers (one per CPU): how many times faster
+// lyncaudit is.
 func report(out io.Writer, tools []*tool, packets, bytes int64) {
-	fmt.Fprintf(out, "\n%-22s %6s %10s %10s %10s %9s %12s\n", "TOOL", "RUNS", "MEDIAN s", "Mpkt/s", "GB/s", "PEAK MB", "vs lyncaudit")
-	var base time.Duration
+	fmt.Fprintf(out, "\n%-22s %5s %9s %8s %7s %8s %14s\n", "TOOL", "RUNS", "MEDIAN s", "Mpkt/s", "GB/s", "PEAK MB", "× LYNCAUDIT")
+	meds := make([]result, len(tools))
+	base := -1
 	for i, t := range tools {
-		med := median(t.runs)
-		if i == 0 {
-			base = med.wall
+		meds[i] = median(t.runs)
+		if strings.HasPrefix(t.name, "lyncaudit") {
+			base = i // the last lyncaudit line: the most workers
 		}
-		ratio := "1.00×"
-		if i > 0 {
-			ratio = fmt.Sprintf("%.2f×", med.wall.Seconds()/base.Seconds())
-		}
-		fmt.Fprintf(out, "%-22s %6d %10.2f %10.2f %10.2f %9d %12s\n", t.name, len(t.runs), med.wall.Seconds(),
-			float64(packets)/med.wall.Seconds()/1e6, float64(bytes)/med.wall.Seconds()/1e9, med.rss>>10, ratio)
 	}
-	fmt.Fprintf(out, "(ratio: the tool's median time over lyncaudit's with 1 worker; above 1 means lyncaudit is faster)\n")
+	for i, t := range tools {
+		ratio := "-"
+		if base >= 0 {
+			ratio = fmt.Sprintf("%.2f", meds[i].wall.Seconds()/meds[base].wall.Seconds())
+		}
+		fmt.Fprintf(out, "%-22s %5d %9.2f %8.2f %7.2f %8d %14s\n", t.name, len(t.runs), meds[i].wall.Seconds(),
+			float64(packets)/meds[i].wall.Seconds()/1e6, float64(bytes)/meds[i].wall.Seconds()/1e9, meds[i].rss>>10, ratio)
+	}
+	if base >= 1 && strings.HasPrefix(tools[0].name, "lyncaudit") {
+		fmt.Fprintf(out, "%s: %.2f× the throughput of %s\n", tools[base].name, meds[0].wall.Seconds()/meds[base].wall.Seconds(), tools[0].name)
+	}
+	fmt.Fprintf(out, "(× LYNCAUDIT: the tool's median time over lyncaudit's with one worker per CPU)\n")
 }
 
 func median(rs []result) result {
