@@ -32,6 +32,12 @@ type Config struct {
 	// OnAlert, when set, hears each new unexpected or mismatched finding
 	// as soon as a flow shows it (see Alert).
 	OnAlert func(Alert)
+	// Since and Until, when not zero, keep only packets captured at or
+	// after Since and before Until.
+	Since, Until time.Time
+	// Bucket is the timeline's bucket length; zero picks one that keeps
+	// the timeline under 240 buckets.
+	Bucket time.Duration
 	// Workers is how many goroutines Read spreads flows over (default 1).
 	// Results are the same whatever the number, but for the flow cap,
 	// which each worker applies to its share.
@@ -74,6 +80,8 @@ type Engine struct {
 	first  int64
 	caps   []CaptureInfo
 	cur    *CaptureInfo
+
+	since, until int64 // the time window, Unix nanoseconds; 0 when open
 }
 
 // NewEngine returns an engine ready for packets.
@@ -89,6 +97,12 @@ func NewEngine(cfg Config) *Engine {
 		cfg.Workers = 1 // alerts come in capture order, from one goroutine
 	}
 	e := &Engine{cfg: cfg, dec: decoders.NewDecoder(), frags: newFragments(1 << 16)}
+	if !cfg.Since.IsZero() {
+		e.since = cfg.Since.UnixNano()
+	}
+	if !cfg.Until.IsZero() {
+		e.until = cfg.Until.UnixNano()
+	}
 	// Each shard gets its share of the flow cap, so the whole stays under it.
 	for range cfg.Workers {
 		e.shards = append(e.shards, newShard(&e.cfg, max(1, cfg.MaxFlows/cfg.Workers)))
@@ -153,9 +167,14 @@ func (e *Engine) decode(cp *capture.Packet) *decoders.Packet {
 	return e.decodeAccepted(cp)
 }
 
-// accept counts a packet and reports whether the filter keeps it.
+// accept counts a packet and reports whether the time window and the
+// filter keep it.
 func (e *Engine) accept(cp *capture.Packet) bool {
 	e.countCapture(cp)
+	if (e.since != 0 && cp.Timestamp < e.since) || (e.until != 0 && cp.Timestamp >= e.until) {
+		e.totals.OutsideWindow++
+		return false
+	}
 	if e.cfg.Filter != nil && !e.cfg.Filter.Match(cp.LinkType, cp.Data) {
 		e.totals.Filtered++
 		return false
@@ -207,15 +226,16 @@ func (e *Engine) Report() *Report {
 	for _, s := range e.shards {
 		s.finish(e.now)
 	}
-	agg := e.shards[0].agg
+	agg, tl := e.shards[0].agg, e.shards[0].tl
 	for _, s := range e.shards[1:] {
 		agg.absorb(s.agg)
+		tl.absorb(s.tl)
 	}
-	return e.build(agg)
+	return e.build(agg, tl)
 }
 
 // build makes the report from agg and the engine's counters.
-func (e *Engine) build(agg *aggregator) *Report {
+func (e *Engine) build(agg *aggregator, tl *timeline) *Report {
 	t := e.totals
 	t.MaxFlows = e.cfg.MaxFlows
 	var skipped uint64
@@ -256,6 +276,10 @@ func (e *Engine) build(agg *aggregator) *Report {
 	}
 	r.Totals = t
 	r.Totals.Verdicts = countVerdicts(r)
+	r.Timeline = tl.report(r.Findings)
+	if !e.cfg.Since.IsZero() || !e.cfg.Until.IsZero() {
+		r.Window = &Window{Since: e.cfg.Since.UTC(), Until: e.cfg.Until.UTC()}
+	}
 	for _, c := range e.caps {
 		if c.Error != "" {
 			r.Warnings = append(r.Warnings, "analysis stopped early: "+c.Error)

@@ -153,6 +153,7 @@ type Flow struct {
 	rst      bool
 	end      EndReason
 	alerted  bool      // judged for an alert already
+	counted  bool      // its packets so far are in the timeline
 	list     uint8     // which expiry list it is in: tcpList, udpList, closingList
 	payload  [2]bool   // each direction carried transport payload
 	id       uint32    // place in the flow table's slab

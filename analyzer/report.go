@@ -20,8 +20,10 @@ type Report struct {
 	Catalogs  []string      `json:"catalogs"`            // catalog sources: "builtin" and any --catalog files
 	Hosts     []HostReport  `json:"hosts"`
 	Findings  []Finding     `json:"findings"`
-	Unjudged  []Unjudged    `json:"unjudged"`        // services of servers that are not in the inventory
-	Flows     []FlowRecord  `json:"flows,omitempty"` // only when asked for
+	Unjudged  []Unjudged    `json:"unjudged"`         // services of servers that are not in the inventory
+	Timeline  *Timeline     `json:"timeline"`         // packets, bytes and new findings per bucket of capture time
+	Window    *Window       `json:"window,omitempty"` // the time window analysed, when one was set
+	Flows     []FlowRecord  `json:"flows,omitempty"`  // only when asked for
 	Warnings  []string      `json:"warnings,omitempty"`
 }
 
@@ -45,19 +47,21 @@ type CaptureInfo struct {
 
 // Totals sums the whole run.
 type Totals struct {
-	Packets     uint64            `json:"packets"`
-	Bytes       uint64            `json:"bytes"`              // wire length of all frames
-	Filter      string            `json:"filter,omitempty"`   // the capture filter applied, normalised
-	Filtered    uint64            `json:"filtered,omitempty"` // frames the filter dropped
-	Decoded     uint64            `json:"decoded"`            // frames decoded to a TCP or UDP packet
-	Undecodable map[string]uint64 `json:"undecodable"`
-	Flows       uint64            `json:"flows"`
-	Evicted     uint64            `json:"evicted"`    // flows ended early because the flow table was full
-	PeakFlows   int               `json:"peak_flows"` // most flows live at once (with several workers, the sum of each one's peak: an upper bound)
-	MaxFlows    int               `json:"max_flows"`  // the flow table's cap
-	FirstSeen   time.Time         `json:"first_seen,omitzero"`
-	LastSeen    time.Time         `json:"last_seen,omitzero"`
-	Verdicts    map[string]int    `json:"verdicts"` // services and missing entries by verdict
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`              // wire length of all frames
+	Filter   string `json:"filter,omitempty"`   // the capture filter applied, normalised
+	Filtered uint64 `json:"filtered,omitempty"` // frames the filter dropped
+	// OutsideWindow counts frames before --since or from --until on.
+	OutsideWindow uint64            `json:"outside_window,omitempty"`
+	Decoded       uint64            `json:"decoded"` // frames decoded to a TCP or UDP packet
+	Undecodable   map[string]uint64 `json:"undecodable"`
+	Flows         uint64            `json:"flows"`
+	Evicted       uint64            `json:"evicted"`    // flows ended early because the flow table was full
+	PeakFlows     int               `json:"peak_flows"` // most flows live at once (with several workers, the sum of each one's peak: an upper bound)
+	MaxFlows      int               `json:"max_flows"`  // the flow table's cap
+	FirstSeen     time.Time         `json:"first_seen,omitzero"`
+	LastSeen      time.Time         `json:"last_seen,omitzero"`
+	Verdicts      map[string]int    `json:"verdicts"` // services and missing entries by verdict
 }
 
 // HostReport is one inventory address: what it served, what it connected
@@ -192,4 +196,11 @@ func (s Service) PortText() string {
 		return strconv.Itoa(int(s.Port)) + "-" + strconv.Itoa(int(s.PortEnd))
 	}
 	return strconv.Itoa(int(s.Port))
+}
+
+// Window is the stretch of capture time analysed: packets before Since or
+// from Until on are counted, not analysed. A zero end is open.
+type Window struct {
+	Since time.Time `json:"since,omitzero"`
+	Until time.Time `json:"until,omitzero"`
 }

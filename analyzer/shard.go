@@ -13,6 +13,7 @@ type shard struct {
 	table *flowTable
 	insp  *inspector
 	agg   *aggregator
+	tl    *timeline
 	now   int64 // latest capture time this shard has seen
 	swept int64 // capture time of its last expiry sweep
 	flows uint64
@@ -49,6 +50,7 @@ func newShard(cfg *Config, maxFlows int) *shard {
 		table: newFlowTable(maxFlows, int64(cfg.TCPIdle), int64(cfg.UDPIdle), int64(cfg.Linger)),
 		insp:  newInspector(maxInspected),
 		agg:   newAggregator(cfg.Catalog, cfg.Inventory, cfg.KeepFlows),
+		tl:    newTimeline(cfg.Bucket),
 		dec:   decoders.NewDecoder(),
 	}
 }
@@ -87,6 +89,7 @@ func (s *shard) packetHashed(k FlowKey, h uint64, fwd bool, p *decoders.Packet, 
 			s.alert(f, false)
 		}
 	}
+	s.count(f, ts, wire)
 	s.table.touch(f)
 }
 
@@ -162,10 +165,28 @@ func endReason(f *Flow, why EndReason) EndReason {
 	return why
 }
 
+// count adds a packet to the timeline under its flow's protocol. Until the
+// flow is named (or given up on), its packets wait in its own counters;
+// then they are added at once, in the bucket of its first packet, so the
+// timeline never counts a flow under a name it was about to lose, and is
+// the same however flows are spread over shards.
+func (s *shard) count(f *Flow, ts int64, wire int) {
+	switch {
+	case f.counted:
+		s.tl.packet(f, ts, wire)
+	case f.class.done:
+		s.tl.flow(f)
+		f.counted = true
+	}
+}
+
 // end judges a flow and frees it.
 func (s *shard) end(f *Flow, why EndReason) {
 	f.end = why
 	s.insp.finish(f)
+	if !f.counted {
+		s.tl.flow(f)
+	}
 	s.alert(f, true)
 	s.agg.flow(f)
 	s.table.release(f)

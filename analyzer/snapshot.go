@@ -1,19 +1,34 @@
 package analyzer
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 // Snapshot returns the report as it would be if the capture ended now,
 // without ending any flow: the live command redraws it every interval.
 // Flows still in the table are judged as they stand.
 func (e *Engine) Snapshot() *Report {
-	agg := e.shards[0].agg.clone()
+	agg, tl := e.shards[0].agg.clone(), e.shards[0].tl.clone()
 	for _, s := range e.shards[1:] {
 		agg.absorb(s.agg.clone())
+		tl.absorb(s.tl.clone())
 	}
 	for _, s := range e.shards {
 		s.table.each(agg.flow)
 	}
-	return e.build(agg)
+	return e.build(agg, tl)
+}
+
+// clone returns a deep copy of t.
+func (t *timeline) clone() *timeline {
+	c := *t
+	c.b = make([]tlBucket, len(t.b))
+	for i := range t.b {
+		c.b[i] = t.b[i]
+		c.b[i].roles = slices.Clone(t.b[i].roles)
+	}
+	return &c
 }
 
 // clone returns a deep copy of the aggregates, which flow can then add to

@@ -55,6 +55,9 @@ the report says so.`,
 		fs.BoolVar(&o.cfg.KeepFlows, "flows", false, "include every flow in the report (json, csv, text)")
 		fs.StringVar(&o.failOn, "fail-on", "unexpected", "exit 1 when a finding of this kind or worse is found: missing, unexpected, mismatch or none")
 		fs.IntVar(&o.cfg.MaxFlows, "max-flows", o.cfg.MaxFlows, "cap on live flows; beyond it the longest idle flow is ended early")
+		fs.StringVar(&o.since, "since", "", "analyse only packets from this `TIME` on: RFC 3339, or a time of day (10:40) on the capture's date, local time")
+		fs.StringVar(&o.until, "until", "", "analyse only packets before this `TIME` (as --since)")
+		fs.DurationVar(&o.cfg.Bucket, "bucket", 0, "timeline bucket length, e.g. 1m (default: at most 240 buckets over the capture)")
 		fs.IntVar(&o.cfg.Workers, "workers", runtime.NumCPU(), "goroutines the flows are spread over (the report is the same for any number)")
 		fs.DurationVar(&o.cfg.TCPIdle, "tcp-timeout", o.cfg.TCPIdle, "end a TCP flow idle this long")
 		fs.DurationVar(&o.cfg.UDPIdle, "udp-timeout", o.cfg.UDPIdle, "end a UDP flow idle this long")
@@ -70,6 +73,8 @@ type analyzeOptions struct {
 	output    string
 	failOn    string
 	filter    string
+	since     string
+	until     string
 }
 
 // renderers maps --format to the function writing the report.
@@ -94,6 +99,9 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 		if o.cfg.Inventory, err = parseFile(o.inventory, rules.ParseInventory); err != nil {
 			return err
 		}
+	}
+	if err := o.window(args); err != nil {
+		return err
 	}
 	readers, err := openCaptures(e, args)
 	if err != nil {
@@ -315,3 +323,41 @@ func setMemoryBudget(e *env, maxFlows int) {
 // bytesPerFlow is the memory budgeted per flow the table may hold: a flow
 // costs about 170 bytes live, and the collector needs room to work.
 const bytesPerFlow = 256
+
+// window resolves --since and --until; a time of day takes its date from
+// the first capture's first packet.
+func (o *analyzeOptions) window(args []string) error {
+	var ts []timeArg
+	for _, f := range [][2]string{{"since", o.since}, {"until", o.until}} {
+		if f[1] == "" {
+			ts = append(ts, timeArg{})
+			continue
+		}
+		a, err := parseTimeArg(f[0], f[1])
+		if err != nil {
+			return err
+		}
+		ts = append(ts, a)
+	}
+	var first time.Time
+	if ts[0].isOfDay || ts[1].isOfDay {
+		t, err := firstPacketTime(args[0])
+		if err != nil {
+			return &inputError{err}
+		}
+		first = t
+	}
+	if ts[0].text != "" {
+		o.cfg.Since = ts[0].resolve(first)
+	}
+	if ts[1].text != "" {
+		o.cfg.Until = ts[1].resolve(first)
+	}
+	if !o.cfg.Since.IsZero() && !o.cfg.Until.IsZero() && !o.cfg.Until.After(o.cfg.Since) {
+		return &usageError{fmt.Sprintf("--until %s is not after --since %s", o.cfg.Until.UTC().Format(time.RFC3339), o.cfg.Since.UTC().Format(time.RFC3339))}
+	}
+	if o.cfg.Bucket < 0 {
+		return &usageError{"--bucket cannot be negative"}
+	}
+	return nil
+}
