@@ -19,6 +19,13 @@ import (
 // generator's ground truth.
 func analyzeGenerated(t testing.TB, o lyncgen.Options) (*Report, *lyncgen.Truth) {
 	t.Helper()
+	return analyzeGeneratedWith(t, o, NewConfig())
+}
+
+// analyzeGeneratedWith is analyzeGenerated with cfg, to which it adds the
+// inventory and KeepFlows.
+func analyzeGeneratedWith(t testing.TB, o lyncgen.Options, cfg Config) (*Report, *lyncgen.Truth) {
+	t.Helper()
 	var buf bytes.Buffer
 	truth, err := lyncgen.Generate(&buf, o)
 	if err != nil {
@@ -32,7 +39,6 @@ func analyzeGenerated(t testing.TB, o lyncgen.Options) (*Report, *lyncgen.Truth)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := NewConfig()
 	cfg.Inventory = inv
 	cfg.KeepFlows = true
 	e := NewEngine(cfg)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lyncaudit/lyncaudit/analyzer"
 )
 
 // count formats n with thousands separators: 1234567 → "1,234,567".
@@ -67,4 +69,15 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// windowText formats a --since/--until window; an open end is "…".
+func windowText(w *analyzer.Window) string {
+	ends := [2]string{"…", "…"}
+	for i, t := range [2]time.Time{w.Since, w.Until} {
+		if !t.IsZero() {
+			ends[i] = t.UTC().Format("2006-01-02 15:04:05")
+		}
+	}
+	return ends[0] + " → " + ends[1] + " UTC"
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/lyncaudit/lyncaudit/analyzer"
 )
@@ -19,7 +20,10 @@ func renderMarkdown(_ *env, w io.Writer, r *analyzer.Report) error {
 	if t.Filter != "" {
 		fmt.Fprintf(&b, "- Filter: `%s` kept %s of %s\n", md(t.Filter), count(t.Packets-t.Filtered), plural(t.Packets, "packet"))
 	}
-	if skipped := t.Packets - t.Filtered - t.Decoded; skipped > 0 {
+	if w := r.Window; w != nil {
+		fmt.Fprintf(&b, "- Window: %s; %s outside it not analysed\n", windowText(w), plural(t.OutsideWindow, "frame"))
+	}
+	if skipped := t.Packets - t.Filtered - t.OutsideWindow - t.Decoded; skipped > 0 {
 		fmt.Fprintf(&b, "- Not analysed: %s (%s)\n", plural(skipped, "frame"), reasons(t.Undecodable))
 	}
 	if t.Evicted > 0 {
@@ -34,6 +38,7 @@ func renderMarkdown(_ *env, w io.Writer, r *analyzer.Report) error {
 		fmt.Fprintf(&b, "- **Warning:** %s\n", md(wn))
 	}
 	writeMDFindings(&b, r.Findings)
+	writeMDTimeline(&b, r)
 	fmt.Fprintf(&b, "\n## Hosts\n")
 	for _, h := range r.Hosts {
 		writeMDHost(&b, h)
@@ -117,4 +122,35 @@ func md(s string) string {
 	s = escape(s)
 	r := strings.NewReplacer("|", `\|`, "`", "'", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`)
 	return r.Replace(s)
+}
+
+// mdTimelineRows is the most rows the Markdown timeline has: longer
+// timelines merge neighbouring buckets.
+const mdTimelineRows = 30
+
+// writeMDTimeline writes the timeline as a table: per stretch of time the
+// packets, the busiest protocols, and the findings that started in it.
+func writeMDTimeline(b *strings.Builder, r *analyzer.Report) {
+	tl := r.Timeline
+	if tl == nil || len(tl.Buckets) == 0 {
+		return
+	}
+	per := (len(tl.Buckets) + mdTimelineRows - 1) / mdTimelineRows
+	dur := time.Duration(float64(per) * tl.BucketSeconds * float64(time.Second))
+	fmt.Fprintf(b, "\n## Timeline\n\nRows of %s, UTC.\n\n| From | Packets | Bytes | Busiest protocols | New findings |\n|---|---:|---:|---|---|\n", dur)
+	for i := 0; i < len(tl.Buckets); i += per {
+		row := analyzer.Timeline{BucketSeconds: tl.BucketSeconds, Buckets: tl.Buckets[i:min(i+per, len(tl.Buckets))]}
+		var packets, bytes uint64
+		var started []string
+		for _, bk := range row.Buckets {
+			packets += bk.Packets
+			bytes += bk.Bytes
+			for _, fi := range bk.Findings {
+				f := r.Findings[fi]
+				started = append(started, fmt.Sprintf("%s %s/%s on %s", f.Kind, f.Port, f.Transport, f.Host))
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", row.Buckets[0].Start.UTC().Format("15:04:05"), count(packets), size(bytes),
+			md(strings.Join(busiestProtocols(&row, 3), ", ")), md(strings.Join(started, "; ")))
+	}
 }

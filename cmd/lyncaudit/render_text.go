@@ -29,6 +29,7 @@ func renderText(e *env, w io.Writer, r *analyzer.Report) error {
 		}
 	}
 	writeFindingSummary(&b, st, r)
+	writeTimeline(&b, st, r)
 	writeUnjudged(&b, st, r.Unjudged, 10)
 	if r.Flows != nil {
 		writeFlows(&b, st, r.Flows)
@@ -51,7 +52,10 @@ func writeRunSummary(b *strings.Builder, st *styles, r *analyzer.Report) {
 	if t.Filter != "" {
 		fmt.Fprintf(b, "  %s\n", st.dim.Render(fmt.Sprintf("filter %q kept %s of %s", t.Filter, count(t.Packets-t.Filtered), plural(t.Packets, "packet"))))
 	}
-	if skipped := t.Packets - t.Filtered - t.Decoded; skipped > 0 {
+	if w := r.Window; w != nil {
+		fmt.Fprintf(b, "  %s\n", st.dim.Render(fmt.Sprintf("window %s; %s outside it not analysed", windowText(w), plural(t.OutsideWindow, "frame"))))
+	}
+	if skipped := t.Packets - t.Filtered - t.OutsideWindow - t.Decoded; skipped > 0 {
 		fmt.Fprintf(b, "  %s\n", st.dim.Render(fmt.Sprintf("not analysed: %s (%s)", plural(skipped, "frame"), reasons(t.Undecodable))))
 	}
 	if t.Evicted > 0 {
