@@ -11,6 +11,7 @@
 //	lyncgen --sample -o testdata/sample.pcapng --inventory testdata/sample.inventory
 //	lyncgen --seed 7 --clients 40 --calls 200 --duration 5m --truth truth.jsonl -o pool.pcapng
 //	lyncgen --size 1.5GB --calls 2000 --gzip -o big.pcapng.gz
+//	lyncgen --incident --incident-at 5m --truth incident.jsonl -o incident.pcapng
 package main
 
 import (
@@ -39,6 +40,18 @@ bytes. -o - writes the capture to standard output.
 With --size the capture keeps growing with calls, at the rate --calls per
 --duration sets, until it is about that big (1.5GB, 800MiB, …); it is
 written as it is generated, so memory does not grow with it.
+
+With --incident a firewall change at --incident-at (default: half of
+--duration) blocks the conferencing ports between the client subnets and the
+Front End pool: TCP 8057 (web conferencing), 5062 (IM conferencing), 5063
+(A/V conferencing) and UDP 49152-65535 (conference media). From then on the
+clients' connections there are unanswered SYNs, connections open at the
+change lose the server and end in retransmissions and a reset, and media
+goes one way for 5 s before the client gives up; registration on 5061, web
+services on 443, DNS and the rest carry on. A conference starts every 20 to
+30 seconds over the whole capture, so there are some on both sides of the
+change. --duration defaults to 10m with --incident. The truth gives each
+flow its phase (before or after the change) and marks the blocked ones.
 
 Flags:
 `
@@ -107,6 +120,8 @@ func parse(args []string, stdout io.Writer) (*config, error) {
 	snaplen := fs.Int("snaplen", 262144, "bytes kept of each frame")
 	gz := fs.Bool("gzip", false, "compress the capture with gzip")
 	sample := fs.Bool("sample", false, "write the project's sample capture (no other generation flags)")
+	incident := fs.Bool("incident", false, "block the conferencing ports between clients and the Front End pool partway through (--duration defaults to 10m)")
+	incidentAt := fs.Duration("incident-at", 0, "time of the firewall change from the capture start (default half of --duration)")
 	fs.IntVar(&cfg.flood, "flood", 0, "instead of a pool, write `N` concurrent UDP flows to one Front End (a flood, to test the flow cap)")
 	fs.StringVarP(&cfg.out, "output", "o", "", "capture file to write, - for standard output")
 	fs.StringVar(&cfg.truth, "truth", "", "write the ground truth of every flow here, as JSON lines")
@@ -130,8 +145,14 @@ func parse(args []string, stdout io.Writer) (*config, error) {
 		return nil, usagef("only the capture can go to standard output")
 	}
 	cfg.gzip = *gz
+	if fs.Changed("incident-at") && !*incident {
+		return nil, usagef("--incident-at needs --incident")
+	}
+	if cfg.flood > 0 && *incident {
+		return nil, usagef("--flood writes no pool to block; drop --incident")
+	}
 	if *sample {
-		for _, name := range []string{"seed", "clients", "calls", "duration", "min-call", "max-call", "size", "format", "snaplen"} {
+		for _, name := range []string{"seed", "clients", "calls", "duration", "min-call", "max-call", "size", "format", "snaplen", "incident"} {
 			if fs.Changed(name) {
 				return nil, usagef("--sample fixes every generation flag; drop --%s", name)
 			}
@@ -143,6 +164,12 @@ func parse(args []string, stdout io.Writer) (*config, error) {
 	cfg.opts.Seed, cfg.opts.Clients, cfg.opts.Calls = *seed, *clients, *calls
 	cfg.opts.Duration, cfg.opts.MinCall, cfg.opts.MaxCall = *duration, *minCall, *maxCall
 	cfg.opts.Format, cfg.opts.Snaplen = *format, *snaplen
+	if *incident {
+		cfg.opts.Incident = &lyncgen.Incident{At: *incidentAt}
+		if !fs.Changed("duration") {
+			cfg.opts.Duration = lyncgen.IncidentDuration
+		}
+	}
 	if *size != "" {
 		n, err := lyncgen.ParseSize(*size)
 		if err != nil {

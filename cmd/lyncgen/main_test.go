@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lyncaudit/lyncaudit/internal/lyncgen"
 )
 
 // The committed sample, relative to this package.
@@ -41,6 +44,10 @@ func TestRunUsage(t *testing.T) {
 		{"one client", []string{"--clients", "1", "-o", out}, 2, "clients 1"},
 		{"sample with a seed", []string{"--sample", "--seed", "2", "-o", out}, 2, "drop --seed"},
 		{"truth to stdout too", []string{"-o", "-", "--truth", "-"}, 2, "standard output"},
+		{"incident-at alone", []string{"--incident-at", "1m", "-o", out}, 2, "--incident-at needs --incident"},
+		{"sample with an incident", []string{"--sample", "--incident", "-o", out}, 2, "drop --incident"},
+		{"flood with an incident", []string{"--flood", "10", "--incident", "-o", out}, 2, "drop --incident"},
+		{"incident at the end", []string{"--incident", "--duration", "1m", "--incident-at", "1m", "-o", out}, 2, "incident at 1m0s is outside"},
 		{"unwritable", []string{"-o", filepath.Join(dir, "no", "such", "dir.pcapng")}, 1, "no such file"},
 	}
 	for _, tt := range tests {
@@ -131,5 +138,73 @@ func TestRunGzipAndStdout(t *testing.T) {
 	}
 	if len(plain) < 1000 || !bytes.Equal(unzipped, []byte(plain)) {
 		t.Errorf("gunzipped capture (%d bytes) differs from the one on standard output (%d bytes)", len(unzipped), len(plain))
+	}
+}
+
+func TestParseIncident(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		duration time.Duration
+		at       time.Duration
+	}{
+		{"default duration", []string{"--incident"}, lyncgen.IncidentDuration, 0},
+		{"given duration", []string{"--incident", "--duration", "3m"}, 3 * time.Minute, 0},
+		{"given time", []string{"--incident", "--incident-at", "100s"}, lyncgen.IncidentDuration, 100 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse(append(tt.args, "-o", "x.pcapng"), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.opts.Incident == nil || cfg.opts.Duration != tt.duration || cfg.opts.Incident.At != tt.at {
+				t.Errorf("options %+v, want duration %v and an incident at %v", cfg.opts, tt.duration, tt.at)
+			}
+		})
+	}
+	cfg, err := parse([]string{"-o", "x.pcapng"}, io.Discard)
+	if err != nil || cfg.opts.Incident != nil {
+		t.Errorf("without --incident: %+v, %v", cfg, err)
+	}
+}
+
+// TestRunIncident writes an incident capture and its truth: the blocked
+// flows are cut at the change or later, and some are attempts after it.
+func TestRunIncident(t *testing.T) {
+	dir := t.TempDir()
+	capture, truth := filepath.Join(dir, "i.pcapng"), filepath.Join(dir, "i.jsonl")
+	if code, _, stderr := runArgs("--incident", "--duration", "2m", "--incident-at", "70s", "--clients", "4", "-o", capture, "--truth", truth); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	change := lyncgen.DefaultStart.Add(70 * time.Second)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	phases := map[string]int{}
+	var blockedAfter int
+	for sc.Scan() {
+		var row struct {
+			Phase   string
+			Blocked bool
+			Cut     time.Time
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		phases[row.Phase]++
+		if row.Blocked != !row.Cut.IsZero() || row.Blocked && row.Cut.Before(change) {
+			t.Errorf("blocked %v, cut at %v, change at %v: %s", row.Blocked, row.Cut, change, sc.Text())
+		}
+		if row.Blocked && row.Phase == lyncgen.PhaseAfter {
+			blockedAfter++
+		}
+	}
+	if len(phases) != 2 || phases[lyncgen.PhaseBefore] == 0 || phases[lyncgen.PhaseAfter] == 0 || blockedAfter == 0 {
+		t.Errorf("phases %v, %d blocked after the change", phases, blockedAfter)
 	}
 }

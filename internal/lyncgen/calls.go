@@ -55,7 +55,7 @@ func mediaFileBytes(c *codec, d time.Duration, srtp, vad bool) int64 {
 // media schedules an RTP flow from cli:cport to srv:sport. The client
 // side sends first, so that it is the flow's client.
 func (g *gen) media(r *rng, cli *host, cport uint16, srv *host, sport uint16, v verdict, m mediaSpec) int64 {
-	f := &mediaFlow{r: r}
+	f := &mediaFlow{r: r, stop: [2]time.Duration{never, never}}
 	f.paths = paths(cli, cport, srv, sport)
 	f.id = g.newTruth(&f.paths, decoders.UDP, v)
 	f.s[c2s] = newStream(r, &m, m.start, true)
@@ -66,6 +66,10 @@ func (g *gen) media(r *rng, cli *host, cport uint16, srv *host, sport uint16, v 
 		answer := m.start + r.dur(20*time.Millisecond, 180*time.Millisecond)
 		f.s[s2c] = newStream(r, &m, answer, false)
 		bytes += mediaFileBytes(m.codec, m.end-answer, m.srtp, m.vad)
+	}
+	if g.fw.covers(&f.paths, decoders.UDP) {
+		f.stop = g.fw.mediaStops(m.start)
+		f.enforceStops(g)
 	}
 	g.add(f)
 	return bytes

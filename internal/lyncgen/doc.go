@@ -21,6 +21,10 @@
 //	err = lyncgen.WriteTruth(os.Stdout, truth) // one JSON line per flow
 //	inventory := lyncgen.Inventory(lyncgen.SampleOptions())
 //
+// With Options.Incident, a firewall change partway through blocks the
+// conferencing ports between the clients and the Front End pool, and the
+// truth says which flows it caught and when (see Incident).
+//
 // The generator never imports the analysis packages: it is the independent
 // ground truth they are tested against.
 package lyncgen

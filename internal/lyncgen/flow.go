@@ -125,6 +125,10 @@ type tcpTiming struct {
 	mss int
 }
 
+// synBackoff is when Windows sends an unanswered SYN: at once, then 3 s
+// later and 6 s after that, each after the one before.
+var synBackoff = [...]time.Duration{0, 3 * time.Second, 6 * time.Second}
+
 // delayedACK is Windows' delayed acknowledgement timer.
 const delayedACK = 200 * time.Millisecond
 
@@ -148,8 +152,7 @@ func (c *conv) compile(f *tcpFlow, r *rng, start time.Duration, tm tcpTiming) {
 	half := func() time.Duration { return r.dur(tm.rtt/3, tm.rtt*2/3) }
 	t := start
 	if c.close == CloseSYNOnly {
-		// Windows retransmits an unanswered SYN after 3 s and 6 s more.
-		for _, after := range []time.Duration{0, 3 * time.Second, 6 * time.Second} {
+		for _, after := range synBackoff {
 			t += after
 			add(t, c2s, tcpSYN, 0, true)
 		}

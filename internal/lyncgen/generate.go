@@ -24,6 +24,7 @@ type gen struct {
 	fr    *framer
 	cw    *captureWriter
 	truth Truth
+	fw    *firewall // the incident's firewall change; nil for none
 	q     queue
 	pool  []byte // random bytes that stand in for encrypted media payloads
 	buf   []byte // scratch for a media payload
@@ -48,10 +49,17 @@ func Generate(w io.Writer, o Options) (*Truth, error) {
 	g := &gen{o: o, r: newRNG(o.Seed, 0), fr: newFramer(), cw: cw, buf: make([]byte, 0, 2048)}
 	g.pool = newRNG(o.Seed, 1).bytes(1 << 16)
 	g.net = newNetwork(g.r, o.Clients)
+	g.fw = newFirewall(o.Incident, g.net)
 	g.scenario()
 	g.add(newSpawner(g))
+	if o.Incident != nil {
+		g.add(newConferencer(g))
+	}
 	if err := g.run(); err != nil {
 		return &g.truth, err
+	}
+	if g.fw != nil {
+		g.fw.phases(&g.truth, o.Start)
 	}
 	if err := cw.flush(); err != nil {
 		return &g.truth, fmt.Errorf("lyncgen: writing the capture: %w", err)
@@ -81,6 +89,11 @@ func (g *gen) run() error {
 
 // add schedules a source.
 func (g *gen) add(s source) {
+	if f, ok := s.(*udpFlow); ok && g.fw.covers(&f.paths, decoders.UDP) {
+		// A UDP flow's datagrams are all listed by the time it is
+		// scheduled, so the change is applied to them here.
+		g.truth.Flows[f.id].Blocked = g.fw.cutUDP(f)
+	}
 	if at := s.next(); at != never {
 		g.seq++
 		g.q.push(entry{at: at, seq: g.seq, src: s})
@@ -128,8 +141,21 @@ func (g *gen) newTruth(ps *[2]path, tr decoders.Transport, v verdict) int {
 // tcp schedules a TCP conversation from a fresh port of cli to port dport
 // of srv, starting at start.
 func (g *gen) tcp(cli, srv *host, dport uint16, start time.Duration, v verdict, c *conv) {
+	g.tcpWith(g.r, cli, srv, dport, start, v, c)
+}
+
+// tcpWith is tcp drawing the conversation's timing and sequence numbers
+// from r. When the incident's firewall change blocks the flow, the
+// conversation is compiled all the same, so that the draws do not depend
+// on the change, then cut.
+func (g *gen) tcpWith(r *rng, cli, srv *host, dport uint16, start time.Duration, v verdict, c *conv) {
 	f := &tcpFlow{}
 	f.paths = paths(cli, cli.ephemeral.take(), srv, dport)
+	blocked := g.fw.covers(&f.paths, decoders.TCP)
+	refused := blocked && start >= g.fw.at
+	if refused {
+		v = refusedVerdict(v)
+	}
 	f.id = g.newTruth(&f.paths, decoders.TCP, v)
 	t := &g.truth.Flows[f.id]
 	t.Close, t.MidStream = c.close, c.midStream
@@ -140,7 +166,20 @@ func (g *gen) tcp(cli, srv *host, dport uint16, start time.Duration, v verdict, 
 	if cli.addr.Is6() {
 		mss = 1440
 	}
-	c.compile(f, g.r, start, tcpTiming{rtt: g.rtt(cli, srv), mss: mss})
+	c.compile(f, r, start, tcpTiming{rtt: g.rtt(r, cli, srv), mss: mss})
+	switch {
+	case refused:
+		refuseTCP(f)
+		t.Close, t.Blocked = CloseSYNOnly, true
+	case blocked:
+		if close, cut := g.fw.cutTCP(f, c.midStream); cut {
+			t.Close, t.Blocked = close, true
+			if close == CloseSYNOnly {
+				syns := refusedVerdict(v)
+				t.Protocol, t.Detail = syns.proto, syns.detail
+			}
+		}
+	}
 	g.add(f)
 }
 
@@ -153,13 +192,13 @@ func (g *gen) udp(cli *host, cport uint16, srv *host, sport uint16, v verdict) *
 	return f
 }
 
-// rtt is the round trip between two hosts: a LAN's for hosts in one
-// building, more for the external site.
-func (g *gen) rtt(a, b *host) time.Duration {
+// rtt draws the round trip between two hosts from r: a LAN's for hosts
+// in one building, more for the external site.
+func (g *gen) rtt(r *rng, a, b *host) time.Duration {
 	if a == g.net.web || b == g.net.web {
-		return g.r.dur(18*time.Millisecond, 30*time.Millisecond)
+		return r.dur(18*time.Millisecond, 30*time.Millisecond)
 	}
-	return g.r.dur(300*time.Microsecond, 1500*time.Microsecond)
+	return r.dur(300*time.Microsecond, 1500*time.Microsecond)
 }
 
 // entry is a scheduled source; seq breaks ties in creation order.

@@ -87,8 +87,9 @@ func (s *rtpStream) next() time.Duration {
 // scheduler asks: nothing of it is held in advance.
 type mediaFlow struct {
 	flowBase
-	r *rng
-	s [2]rtpStream
+	r    *rng
+	s    [2]rtpStream
+	stop [2]time.Duration // the incident's change: no packet of a direction from then on; never when it does not block the flow
 }
 
 func (f *mediaFlow) next() time.Duration {
@@ -116,14 +117,34 @@ func (f *mediaFlow) step(g *gen) error {
 		dir = s2c
 	}
 	s := &f.s[dir]
+	var at time.Duration
+	var payload []byte
 	if s.rtcpAt <= s.wire {
-		at := s.rtcpAt
-		payload := f.rtcp(g, s)
-		return g.emit(f.id, at, g.fr.udp(&f.paths[dir], payload))
+		at = s.rtcpAt
+		payload = f.rtcp(g, s)
+	} else {
+		at = s.wire
+		payload = f.rtp(g, s)
 	}
-	at := s.wire
-	payload := f.rtp(g, s)
+	if f.stop[c2s] != never {
+		// The server's stop is the change itself.
+		if at >= f.stop[s2c] {
+			g.truth.Flows[f.id].Blocked = true
+		}
+		f.enforceStops(g)
+	}
 	return g.emit(f.id, at, g.fr.udp(&f.paths[dir], payload))
+}
+
+// enforceStops ends each direction whose next packet would come at or
+// after its stop, and marks the flow blocked if one did.
+func (f *mediaFlow) enforceStops(g *gen) {
+	for dir := range f.s {
+		if s := &f.s[dir]; !s.done && s.next() >= f.stop[dir] {
+			s.done = true
+			g.truth.Flows[f.id].Blocked = true
+		}
+	}
 }
 
 // rtp builds the stream's next packet in g's scratch buffer and moves the

@@ -11,7 +11,7 @@ import (
 type Options struct {
 	Seed        int64         // seed of every random choice
 	Start       time.Time     // capture start; default DefaultStart
-	Duration    time.Duration // span in which the scenario's flows and calls start; default 60 s
+	Duration    time.Duration // span in which the scenario's flows and calls start; default 60 s, IncidentDuration with an Incident
 	Clients     int           // client PCs (10.20.0.21 upward), 1 to MaxClients; default 8
 	Calls       int           // audio/video calls started within Duration; default 4
 	MinCall     time.Duration // shortest call; default 3 s
@@ -19,6 +19,7 @@ type Options struct {
 	Format      string        // "pcapng" (default) or "pcap"
 	Snaplen     int           // bytes kept of each frame; default 262144
 	TargetBytes int64         // when > 0, keep starting calls at the same rate until about this many bytes are written
+	Incident    *Incident     // a firewall change partway through, and conferences on both sides of it; nil for none
 }
 
 // DefaultStart is the capture start used when Options.Start is zero.
@@ -62,6 +63,9 @@ func (o Options) withDefaults() (Options, error) {
 	o.Start = o.Start.UTC().Truncate(time.Microsecond)
 	if o.Duration == 0 {
 		o.Duration = 60 * time.Second
+		if o.Incident != nil {
+			o.Duration = IncidentDuration
+		}
 	}
 	if o.Clients == 0 {
 		o.Clients = 8
@@ -96,6 +100,13 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: snaplen %d is outside 64..262144", ErrOptions, o.Snaplen)
 	case o.TargetBytes < 0:
 		return o, fmt.Errorf("%w: target size %d is negative", ErrOptions, o.TargetBytes)
+	}
+	if o.Incident != nil {
+		inc, err := o.Incident.withDefaults(o.Duration)
+		if err != nil {
+			return o, err
+		}
+		o.Incident = inc
 	}
 	return o, nil
 }

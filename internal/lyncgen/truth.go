@@ -49,6 +49,9 @@ type FlowTruth struct {
 	VLAN      uint16             // 802.1Q VLAN ID, 0 when untagged
 	Close     string             // TCP only: CloseFIN, CloseRST, CloseOpen or CloseSYNOnly
 	MidStream bool               // TCP only: the handshake happened before the capture started
+	Phase     string             // with an Incident: PhaseBefore or PhaseAfter, by the first frame; "" without
+	Blocked   bool               // the Incident's change caught the flow: it was open at the change or began after it
+	Cut       time.Time          // Blocked only: the change's time, or the first frame's for a flow begun after it
 }
 
 // Totals returns the frames and wire bytes of all flows.
@@ -77,11 +80,15 @@ type truthLine struct {
 	VLAN      uint16    `json:"vlan,omitempty"`
 	Close     string    `json:"close,omitempty"`
 	MidStream bool      `json:"mid_stream,omitempty"`
+	Phase     string    `json:"phase,omitempty"`
+	Blocked   bool      `json:"blocked,omitempty"`
+	Cut       time.Time `json:"cut,omitzero"`
 }
 
 // WriteTruth writes t as JSON lines, one flow per line, with the transport
 // and protocol by name ("tcp", "tls") and an empty want for servers outside
-// the inventory.
+// the inventory. With an incident, each line has its phase, and the
+// blocked flows "blocked": true and the time they were cut.
 func WriteTruth(w io.Writer, t *Truth) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
@@ -94,6 +101,7 @@ func WriteTruth(w io.Writer, t *Truth) error {
 			Detail: f.Detail, Want: f.Want, Why: f.Why,
 			Packets: f.Packets, Bytes: f.Bytes, First: f.First, Last: f.Last,
 			VLAN: f.VLAN, Close: f.Close, MidStream: f.MidStream,
+			Phase: f.Phase, Blocked: f.Blocked, Cut: f.Cut,
 		}
 		if err := enc.Encode(&line); err != nil {
 			return err
