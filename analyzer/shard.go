@@ -187,6 +187,7 @@ func (s *shard) end(f *Flow, why EndReason) {
 	if !f.counted {
 		s.tl.flow(f)
 	}
+	s.tl.ended(f)
 	s.alert(f, true)
 	s.agg.flow(f)
 	s.table.release(f)

@@ -28,8 +28,9 @@ type timeline struct {
 }
 
 type tlBucket struct {
-	protos [decoders.NumProtocols]Count
-	roles  []roleCount // few: a linear search beats a map
+	protos     [decoders.NumProtocols]Count
+	roles      []roleCount // few: a linear search beats a map
+	unanswered uint64      // TCP flows begun here whose server never answered
 }
 
 type roleCount struct {
@@ -96,6 +97,7 @@ func (b *tlBucket) add(o *tlBucket) {
 	for _, rc := range o.roles {
 		b.count(rc.roles, rc.Packets, rc.Bytes)
 	}
+	b.unanswered += o.unanswered
 }
 
 func (b *tlBucket) count(r rules.RoleSet, packets, bytes uint64) {
@@ -137,6 +139,15 @@ func (t *timeline) flow(f *Flow) {
 	b.count(roles, p, by)
 }
 
+// ended notes a flow that has ended: a TCP connection its server never
+// answered (or only refused) counts in the bucket it was tried in, the
+// mark of a firewall that drops or a service that is down.
+func (t *timeline) ended(f *Flow) {
+	if f.Key.Transport == decoders.TCP && !f.answered() {
+		t.bucket(f.first()).unanswered++
+	}
+}
+
 // absorb adds another shard's timeline.
 func (t *timeline) absorb(o *timeline) {
 	for o.dur < t.dur {
@@ -170,7 +181,10 @@ type Bucket struct {
 	Bytes     uint64           `json:"bytes"`
 	Protocols map[string]Count `json:"protocols"` // by the flow's protocol
 	Roles     map[string]Count `json:"roles"`     // by the roles of the flow's server, "+"-joined; "none" outside the inventory
-	Findings  []int            `json:"findings"`  // indexes into the report's findings that started in this bucket
+	// Unanswered counts the TCP connections tried in this bucket that
+	// their server never answered, or only refused (Zeek's S0 and REJ).
+	Unanswered uint64 `json:"unanswered"`
+	Findings   []int  `json:"findings"` // indexes into the report's findings that started in this bucket
 }
 
 // report renders the timeline, attaching each finding with a first-seen
@@ -179,7 +193,7 @@ func (t *timeline) report(findings []Finding) *Timeline {
 	out := &Timeline{Bucket: time.Duration(t.dur).String(), BucketSeconds: float64(t.dur) / 1e9, Buckets: []Bucket{}}
 	for i := range t.b {
 		b := &t.b[i]
-		rb := Bucket{Start: nanoTime(t.first + int64(i)*t.dur), Protocols: map[string]Count{}, Roles: map[string]Count{}, Findings: []int{}}
+		rb := Bucket{Start: nanoTime(t.first + int64(i)*t.dur), Protocols: map[string]Count{}, Roles: map[string]Count{}, Findings: []int{}, Unanswered: b.unanswered}
 		for p, c := range b.protos {
 			if c.Packets > 0 {
 				rb.Protocols[decoders.Protocol(p).String()] = c

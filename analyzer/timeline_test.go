@@ -215,3 +215,40 @@ func sumUndecodable(r *Report) (n uint64) {
 	}
 	return n
 }
+
+// TestIncidentTimeline analyses ten minutes with a firewall change at five
+// that blocks conferencing: every minute after it shows the refused
+// connections, none before it does, and each minute counts exactly the
+// connections the generator left unanswered in it.
+func TestIncidentTimeline(t *testing.T) {
+	o := lyncgen.IncidentOptions()
+	cfg := NewConfig()
+	cfg.Bucket = time.Minute
+	rep, truth := analyzeGeneratedWith(t, o, cfg)
+	change := o.Start.Add(o.Duration / 2)
+
+	want := map[time.Time]uint64{}
+	for _, f := range truth.Flows {
+		if f.Close == lyncgen.CloseSYNOnly {
+			want[f.First.Truncate(time.Minute)]++
+		}
+	}
+	buckets := rep.Timeline.Buckets
+	if len(buckets) != 10 {
+		t.Fatalf("%d buckets of a minute over ten minutes", len(buckets))
+	}
+	for _, b := range buckets {
+		if b.Unanswered != want[b.Start] {
+			t.Errorf("%s: %d unanswered connections, the generator left %d", b.Start.Format("15:04"), b.Unanswered, want[b.Start])
+		}
+		blocked := 0
+		for _, f := range truth.Flows {
+			if f.Blocked && f.Close == lyncgen.CloseSYNOnly && f.First.Truncate(time.Minute).Equal(b.Start) {
+				blocked++
+			}
+		}
+		if after := !b.Start.Before(change); after != (blocked > 0) {
+			t.Errorf("%s (change at %s): %d refused conferencing connections", b.Start.Format("15:04"), change.Format("15:04"), blocked)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -18,7 +20,7 @@ import (
 
 var analyzeCmd = &command{
 	name:  "analyze",
-	usage: "analyze [--inventory FILE] [--format text|json|csv|md] [--output FILE] [--flows] CAPTURE...",
+	usage: "analyze [--inventory FILE] [--format text|json|csv|md|html] [--output FILE] [--flows] [--since T] [--until T] [--evidence FILE] CAPTURE...",
 	short: "check saved captures against the catalog",
 	long: `Analyze reads packet captures (pcap or pcapng, either gzip-compressed;
 "-" reads standard input), follows every TCP and UDP flow, and judges each
@@ -49,10 +51,12 @@ the report says so.`,
 		o := analyzeOptions{cfg: analyzer.NewConfig()}
 		fs.StringVar(&o.inventory, "inventory", "", "inventory `FILE` of hosts and their roles")
 		fs.StringArrayVar(&o.catalogs, "catalog", nil, "add or override catalog entries from `FILE` (repeatable)")
-		fs.StringVarP(&o.format, "format", "f", "text", "report format: text, json, csv or md")
+		fs.StringVarP(&o.format, "format", "f", "text", "report format: text, json, csv, md or html")
 		fs.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 		fs.StringVar(&o.filter, "filter", "", "analyse only packets matching this tcpdump `EXPRESSION` (host, net, port, portrange, src, dst, tcp, udp, ip, ip6, vlan, and, or, not)")
 		fs.BoolVar(&o.cfg.KeepFlows, "flows", false, "include every flow in the report (json, csv, text)")
+		fs.StringVar(&o.evidence, "evidence", "", "write the packets of every flow behind an unexpected or mismatch finding to this pcapng `FILE`, each commented with its finding")
+		fs.IntVar(&o.evidencePackets, "evidence-packets", 0, "with --evidence, at most `N` packets per flow (0: all)")
 		fs.StringVar(&o.failOn, "fail-on", "unexpected", "exit 1 when a finding of this kind or worse is found: missing, unexpected, mismatch or none")
 		fs.IntVar(&o.cfg.MaxFlows, "max-flows", o.cfg.MaxFlows, "cap on live flows; beyond it the longest idle flow is ended early")
 		fs.StringVar(&o.since, "since", "", "analyse only packets from this `TIME` on: RFC 3339, or a time of day (10:40) on the capture's date, local time")
@@ -75,11 +79,14 @@ type analyzeOptions struct {
 	filter    string
 	since     string
 	until     string
+	evidence  string
+	// evidencePackets caps the packets per flow --evidence writes.
+	evidencePackets int
 }
 
 // renderers maps --format to the function writing the report.
 var renderers = map[string]func(e *env, w io.Writer, r *analyzer.Report) error{
-	"text": renderText, "json": renderJSON, "csv": renderCSV, "md": renderMarkdown,
+	"text": renderText, "json": renderJSON, "csv": renderCSV, "md": renderMarkdown, "html": renderHTML,
 }
 
 func (o *analyzeOptions) run(e *env, args []string) error {
@@ -108,7 +115,9 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 		return err
 	}
 	setMemoryBudget(e, o.cfg.MaxFlows)
-	eng := analyzer.NewEngine(o.cfg)
+	cfg := o.cfg
+	cfg.KeepFlows = o.cfg.KeepFlows || o.evidence != "" // evidence finds its packets by the flow records
+	eng := analyzer.NewEngine(cfg)
 	var readErrs []error
 	for i, rd := range readers {
 		src := newProgress(e, rd, i, len(readers))
@@ -125,6 +134,14 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 	rep.Generator = "lyncaudit " + version
 	rep.Inventory = o.inventory
 	rep.Catalogs = append([]string{"builtin"}, o.catalogs...)
+	if o.evidence != "" {
+		if err := writeEvidence(e, o.evidence, rep, args, o.evidencePackets); err != nil {
+			return err
+		}
+		if !o.cfg.KeepFlows {
+			rep.Flows = nil
+		}
+	}
 	if err := writeOutput(e, o.output, func(w io.Writer) error { return render(e, w, rep) }); err != nil {
 		return err
 	}
@@ -141,7 +158,7 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 func (o *analyzeOptions) check(args []string) (func(*env, io.Writer, *analyzer.Report) error, error) {
 	render, ok := renderers[o.format]
 	if !ok {
-		return nil, &usageError{fmt.Sprintf("unknown --format %q (want text, json, csv or md)", o.format)}
+		return nil, &usageError{fmt.Sprintf("unknown --format %q (want text, json, csv, md or html)", o.format)}
 	}
 	if _, ok := failRank(o.failOn); !ok {
 		return nil, &usageError{fmt.Sprintf("unknown --fail-on %q (want missing, unexpected, mismatch or none)", o.failOn)}
@@ -167,7 +184,45 @@ func (o *analyzeOptions) check(args []string) (func(*env, io.Writer, *analyzer.R
 	if o.cfg.TCPIdle <= 0 || o.cfg.UDPIdle <= 0 {
 		return nil, &usageError{"timeouts must be positive"}
 	}
+	if o.evidencePackets < 0 {
+		return nil, &usageError{"--evidence-packets cannot be negative"}
+	}
+	if o.evidence == "-" && (o.output == "" || o.output == "-") {
+		return nil, &usageError{"--evidence - and the report would both go to standard output: give the report --output FILE"}
+	}
+	if o.evidence != "" && stdin > 0 {
+		return nil, &usageError{"--evidence reads the captures a second time, which standard input cannot be: save it to a file first"}
+	}
 	return render, nil
+}
+
+// writeEvidence writes the evidence pcapng of rep to name, reading the
+// captures again, and says on standard error how many packets it holds.
+func writeEvidence(e *env, name string, rep *analyzer.Report, captures []string, perFlow int) error {
+	var out io.Writer = e.stdout
+	var f *os.File
+	if name != "-" {
+		var err error
+		if f, err = os.Create(name); err != nil {
+			return &inputError{err}
+		}
+		out = f
+	}
+	bw := bufio.NewWriter(out)
+	n, err := analyzer.WriteEvidence(bw, rep, captures, perFlow)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return &inputError{fmt.Errorf("--evidence %s: %w", name, err)}
+	}
+	fmt.Fprintf(e.stderr, "lyncaudit: %s written to %s\n", plural(uint64(n), "evidence packet"), escape(name))
+	return nil
 }
 
 // openCaptures opens every capture before any is read, so that a bad

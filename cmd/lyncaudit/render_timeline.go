@@ -49,6 +49,13 @@ func writeTimeline(b *strings.Builder, st *styles, r *analyzer.Report) {
 		}
 		fmt.Fprintf(b, "  %-12s %s %s\n", escape(name), sparkline(vals), st.dim.Render("peak "+count(slices.Max(vals))))
 	}
+	unanswered := make([]uint64, cols)
+	for i, bk := range tl.Buckets {
+		unanswered[i/per] += bk.Unanswered
+	}
+	if peak := slices.Max(unanswered); peak > 0 {
+		fmt.Fprintf(b, "  %-12s %s %s\n", "unanswered", st.warn.Render(sparkline(unanswered)), st.dim.Render("TCP connections never answered, peak "+count(peak)))
+	}
 	marks := make([]int, cols)
 	var n int
 	for i, bk := range tl.Buckets {

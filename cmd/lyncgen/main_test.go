@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,19 @@ func TestRunIncident(t *testing.T) {
 	}
 	if len(phases) != 2 || phases[lyncgen.PhaseBefore] == 0 || phases[lyncgen.PhaseAfter] == 0 || blockedAfter == 0 {
 		t.Errorf("phases %v, %d blocked after the change", phases, blockedAfter)
+	}
+}
+
+// TestIncidentOptions checks that lyncgen.IncidentOptions, which the
+// analyzer's tests use, is what "lyncgen --incident" writes.
+func TestIncidentOptions(t *testing.T) {
+	cfg, err := parse([]string{"--incident", "-o", "x.pcapng"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := cfg.opts, lyncgen.IncidentOptions()
+	got.Start = want.Start // the command leaves it to the default
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("lyncgen --incident generates with\n%+v\nlyncgen.IncidentOptions() is\n%+v", got, want)
 	}
 }

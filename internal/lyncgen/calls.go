@@ -83,6 +83,7 @@ func (g *gen) rtcpFlow(r *rng, cli *host, cport uint16, srv *host, sport uint16,
 	var ssrc [2]uint32
 	ssrc[c2s], ssrc[s2c] = r.u32(), r.u32()
 	cname := [2]string{fmt.Sprintf("%s@%s", r.hex(8), cli.addr), fmt.Sprintf("%s@%s", r.hex(8), srv.addr)}
+	var first time.Duration // the client's first report
 	for dir := range 2 {
 		index := uint32(0)
 		at := start + time.Duration(dir)*r.dur(50*time.Millisecond, 300*time.Millisecond) + r.dur(800*time.Millisecond, 1500*time.Millisecond)
@@ -90,6 +91,13 @@ func (g *gen) rtcpFlow(r *rng, cli *host, cport uint16, srv *host, sport uint16,
 			last := at >= end
 			if last {
 				at = end + r.dur(2*time.Millisecond, 40*time.Millisecond)
+			}
+			// In a call shorter than the first report both sides send only
+			// their BYE; the client's still goes first, as the truth says.
+			if dir == c2s && first == 0 {
+				first = at
+			} else if dir == s2c && at <= first {
+				at = first + time.Millisecond
 			}
 			elapsed := at - start
 			rtpTS := uint32(int64(elapsed) * int64(clock) / int64(time.Second))

@@ -54,6 +54,24 @@ func SampleOptions() Options {
 	}
 }
 
+// IncidentOptions returns the options of "lyncgen --incident" with no
+// other flag: ten minutes of a pool with eight clients, and the firewall
+// change that blocks conferencing at five minutes.
+func IncidentOptions() Options {
+	return Options{
+		Seed:     1,
+		Start:    DefaultStart,
+		Duration: IncidentDuration,
+		Clients:  8,
+		Calls:    4,
+		MinCall:  3 * time.Second,
+		MaxCall:  30 * time.Second,
+		Format:   FormatPcapng,
+		Snaplen:  262144,
+		Incident: &Incident{},
+	}
+}
+
 // withDefaults fills zero fields and checks the result.
 func (o Options) withDefaults() (Options, error) {
 	if o.Start.IsZero() {
