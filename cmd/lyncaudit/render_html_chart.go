@@ -30,6 +30,24 @@ type htmlChart struct {
 	Markers []htmlMarker
 	Legend  []htmlSeries
 	Keys    []htmlMarkerKey // the marker shapes, for the legend
+
+	// Unanswered is a strip under the chart: per bucket, the TCP
+	// connections nobody answered, the trace of a firewall that drops.
+	Unanswered *htmlStrip
+}
+
+// htmlStrip is a row of bars on the chart's time axis.
+type htmlStrip struct {
+	H, Y0, Y1, PlotH float64 // the strip's height, its bars' top and base, and the space between
+	Label            string  // for screen readers
+	Peak             string  // the tallest bar's value
+	Bars             []htmlBar
+}
+
+// htmlBar is one bucket's bar of a strip.
+type htmlBar struct {
+	X, Y, W, H float64
+	Title      string
 }
 
 // htmlMarkerKey explains one marker shape in the legend.
@@ -170,9 +188,34 @@ func newHTMLChart(r *analyzer.Report) *htmlChart {
 			c.Markers = append(c.Markers, newHTMLMarker(&r.Findings[fi], fi, x(i)+bw/2, c.Y0+7+float64(k%markerStack)*markerStep))
 		}
 	}
+	c.Unanswered = unansweredStrip(bs, x, bw, dur)
 	c.Label = fmt.Sprintf("Packets and bytes per %s by protocol, %s, with %s marked where they started",
 		durationText(dur), span(start, bs[len(bs)-1].Start.UTC().Add(dur)), plural(uint64(len(c.Markers)), "finding"))
 	return c
+}
+
+// unansweredStrip draws the buckets' unanswered TCP connections as bars
+// scaled to the busiest bucket, or returns nil when there were none.
+func unansweredStrip(bs []analyzer.Bucket, x func(int) float64, bw float64, dur time.Duration) *htmlStrip {
+	var peak, total uint64
+	for _, b := range bs {
+		peak = max(peak, b.Unanswered)
+		total += b.Unanswered
+	}
+	if peak == 0 {
+		return nil
+	}
+	st := &htmlStrip{H: 66, Y0: 20, Y1: 62, PlotH: 42, Peak: count(peak)}
+	st.Label = fmt.Sprintf("TCP connections never answered per %s: %s in all, at most %s in one", durationText(dur), count(total), count(peak))
+	for i, b := range bs {
+		if b.Unanswered == 0 {
+			continue
+		}
+		h := float64(b.Unanswered) / float64(peak) * (st.Y1 - st.Y0)
+		st.Bars = append(st.Bars, htmlBar{X: x(i), Y: st.Y1 - h, W: max(bw-1, 1), H: h,
+			Title: fmt.Sprintf("%s UTC: %s never answered", b.Start.UTC().Format("15:04:05"), plural(b.Unanswered, "TCP connection"))})
+	}
+	return st
 }
 
 // chartProtocols returns the protocols of the timeline, most packets
@@ -325,6 +368,9 @@ func bucketTitle(b analyzer.Bucket, dur time.Duration, names []string, findings 
 	}
 	if len(parts) > 0 {
 		s += "\n" + strings.Join(parts, ", ")
+	}
+	if b.Unanswered > 0 {
+		s += "\n" + plural(b.Unanswered, "TCP connection") + " never answered"
 	}
 	if findings > 0 {
 		s += "\n" + plural(uint64(findings), "finding") + " started"

@@ -212,7 +212,9 @@ func TestHTMLSample(t *testing.T) {
 	})
 
 	t.Run("timeline markers", func(t *testing.T) {
-		svgs := domAll(doc, func(n *html.Node) bool { return n.Data == "svg" && domHasClass(n, "chart") })
+		svgs := domAll(doc, func(n *html.Node) bool {
+			return n.Data == "svg" && domHasClass(n, "chart") && !domHasClass(n, "strip")
+		})
 		if len(svgs) != 1 {
 			t.Fatalf("%d chart SVGs, want 1", len(svgs))
 		}
@@ -245,6 +247,26 @@ func TestHTMLSample(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("markers for findings %v, want %v (one per finding with a first-seen time)", got, want)
+		}
+	})
+
+	t.Run("unanswered strip", func(t *testing.T) {
+		var want int
+		for _, b := range r.Timeline.Buckets {
+			if b.Unanswered > 0 {
+				want++
+			}
+		}
+		if want == 0 {
+			t.Fatal("the sample has no unanswered TCP connection (its Office Web Apps port 80 attempt)")
+		}
+		strips := domAll(doc, func(n *html.Node) bool { return n.Data == "svg" && domHasClass(n, "strip") })
+		if len(strips) != 1 {
+			t.Fatalf("%d unanswered strips, want 1", len(strips))
+		}
+		bars := domAll(strips[0], func(n *html.Node) bool { return domHasClass(n, "unanswered") })
+		if len(bars) != want {
+			t.Errorf("%d bars, %d buckets with unanswered connections", len(bars), want)
 		}
 	})
 
