@@ -458,7 +458,7 @@ func (a *aggregator) flow(f *Flow) {
 func (a *aggregator) observed(f *Flow, peer rules.RoleSet) rules.Observed {
 	obs := rules.Observed{
 		Protocols: f.class.protocols(),
-		Payload:   f.payload[0] || f.payload[1],
+		Payload:   (f.payload[0] || f.payload[1]) && !f.class.undecided,
 		Peer:      peer,
 	}
 	if d := f.class.detail; d != nil {
@@ -509,7 +509,7 @@ func (a *aggregator) record(f *Flow, ex example, j judgement) {
 		Client: ref.Client, ClientPort: ref.ClientPort, Server: ref.Server, ServerPort: ref.ServerPort,
 		Transport: ref.Transport, Protocol: j.proto.String(), Protocols: protocolList(f.class.protocols()),
 		Confidence: j.conf.String(), Verdict: j.verdict, Detail: detailMap(&f.class),
-		ServerBy: f.serverBy.String(), End: f.end.String(),
+		ServerBy: f.serverBy.String(), End: f.end.String(), Unanswered: !f.answered(),
 		Packets:         f.dir[0].packets + f.dir[1].packets,
 		Bytes:           f.dir[0].bytes + f.dir[1].bytes,
 		PacketsToServer: f.dir[cl].packets, PacketsToClient: f.dir[s].packets,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lyncaudit/lyncaudit/decoders"
@@ -25,16 +26,7 @@ func (a *aggregator) report() *Report {
 		r.Findings = append(r.Findings, fs...)
 	}
 	slices.SortStableFunc(r.Findings, func(x, y Finding) int { return cmp.Compare(kindRank(y.Kind), kindRank(x.Kind)) })
-	for k, sv := range a.unjudged {
-		r.Unjudged = append(r.Unjudged, Unjudged{
-			Server: k.server.String(), Port: k.svc.port, Transport: k.svc.t.String(),
-			Protocols: protoNames(sv.protos), Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes,
-			Clients: len(sv.peers), FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last),
-		})
-	}
-	slices.SortFunc(r.Unjudged, func(x, y Unjudged) int {
-		return cmp.Or(cmp.Compare(y.Flows, x.Flows), cmp.Compare(x.Server, y.Server), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Transport, y.Transport))
-	})
+	r.Unjudged = unjudgedList(a.unjudged)
 	if a.dropped > 0 {
 		r.Warnings = append(r.Warnings, strconv.FormatUint(a.dropped, 10)+" flows to servers outside the inventory were not summarised: more than "+strconv.Itoa(maxUnjudged)+" such services")
 	}
@@ -46,6 +38,23 @@ func (a *aggregator) report() *Report {
 		slices.SortFunc(r.Flows, compareRecords)
 	}
 	return r
+}
+
+// unjudgedList summarises the services of servers outside the inventory,
+// busiest first.
+func unjudgedList(m map[unjKey]*svcAgg) []Unjudged {
+	out := make([]Unjudged, 0, len(m))
+	for k, sv := range m {
+		out = append(out, Unjudged{
+			Server: k.server.String(), Port: k.svc.port, Transport: k.svc.t.String(),
+			Protocols: protoNames(sv.protos), Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes,
+			Clients: len(sv.peers), FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last),
+		})
+	}
+	slices.SortFunc(out, func(x, y Unjudged) int {
+		return cmp.Or(cmp.Compare(y.Flows, x.Flows), cmp.Compare(x.Server, y.Server), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Transport, y.Transport))
+	})
+	return out
 }
 
 // kindRank orders findings in the report, most serious first.
@@ -84,6 +93,26 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 	} else {
 		hr.Addresses = len(h.seen)
 	}
+	details := map[string]string{}
+	for _, e := range a.cat.ForRoles(line.Roles) {
+		if h.matched[e] {
+			continue
+		}
+		ref := entryRef(e)
+		hr.Missing = append(hr.Missing, ref)
+		details[ref.Ref] = missingDetail(e)
+	}
+	fs := hostFindings(hr, line.Roles, mismatchFindings(h, hr), func(ref EntryRef) string { return details[ref.Ref] })
+	return hr, fs
+}
+
+// hostFindings returns the findings of a host's report, in the order the
+// report gives them: unexpected services, the mismatches given, unexpected
+// ports others only tried, and the missing entries, each with the detail
+// missing gives it. A missing listen entry that others tried in vain (the
+// firewall in front of the server drops them) carries those attempts as
+// its flows, so that the finding says what the capture shows.
+func hostFindings(hr HostReport, roles rules.RoleSet, mismatches []Finding, missing func(EntryRef) string) []Finding {
 	var fs []Finding
 	unexpected := func(sv Service, note string) {
 		if sv.Verdict != rules.Unexpected.String() {
@@ -94,7 +123,7 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 			Kind: sv.Verdict, Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
 			Port: sv.PortText(), Transport: sv.Transport, Protocol: first(sv.Protocols),
 			Flows: sv.Flows, Packets: sv.Packets, Bytes: sv.Bytes, FirstSeen: sv.FirstSeen, LastSeen: sv.LastSeen,
-			Example: &ex, Detail: "the catalog lists no " + sv.PortText() + "/" + sv.Transport + " for " + line.Roles.String() + note,
+			Example: &ex, Detail: "the catalog lists no " + sv.PortText() + "/" + sv.Transport + " for " + roles.String() + note,
 		})
 	}
 	for _, sv := range hr.Services {
@@ -104,23 +133,63 @@ func (a *aggregator) hostReport(h *hostAgg) (HostReport, []Finding) {
 		}
 		unexpected(sv, note)
 	}
-	fs = append(fs, mismatchFindings(h, hr)...)
+	fs = append(fs, mismatches...)
 	for _, sv := range hr.Attempts {
 		unexpected(sv, "; attempted, never answered")
 	}
-	for _, e := range a.cat.ForRoles(line.Roles) {
-		if h.matched[e] {
-			continue
-		}
-		ref := entryRef(e)
-		hr.Missing = append(hr.Missing, ref)
-		fs = append(fs, Finding{
+	for _, ref := range hr.Missing {
+		f := Finding{
 			Kind: rules.Missing.String(), Host: hr.Address, Name: hr.Name, Roles: hr.Roles,
 			Port: ref.Port, Transport: ref.Transport, Protocol: ref.Protocol,
-			Catalog: []EntryRef{ref}, Detail: missingDetail(e),
-		})
+			Catalog: []EntryRef{ref}, Detail: missing(ref),
+		}
+		triedInVain(&f, ref, hr.Attempts)
+		fs = append(fs, f)
 	}
-	return hr, fs
+	return fs
+}
+
+// triedInVain credits a missing finding with the attempts on the ports
+// of its listen entry: their flows, packets, bytes, times and earliest
+// example, and a note in the detail.
+func triedInVain(f *Finding, ref EntryRef, attempts []Service) {
+	lo, hi, ok := portSpan(ref.Port)
+	if !ok || ref.Side != rules.Listen.String() {
+		return
+	}
+	for _, sv := range attempts {
+		if sv.Port < lo || sv.Port > hi || !slices.Contains(strings.Split(ref.Transport, "+"), sv.Transport) {
+			continue
+		}
+		f.Flows += sv.Flows
+		f.Packets += sv.Packets
+		f.Bytes += sv.Bytes
+		if f.FirstSeen.IsZero() || sv.FirstSeen.Before(f.FirstSeen) {
+			f.FirstSeen = sv.FirstSeen
+			ex := sv.Example
+			f.Example = &ex
+		}
+		if sv.LastSeen.After(f.LastSeen) {
+			f.LastSeen = sv.LastSeen
+		}
+	}
+	switch {
+	case f.Flows == 1:
+		f.Detail += "; 1 connection to it " + neverAnswered
+	case f.Flows > 1:
+		f.Detail += "; " + strconv.FormatUint(f.Flows, 10) + " connections to it " + neverAnswered
+	}
+}
+
+// neverAnswered ends the note triedInVain adds to a missing finding.
+const neverAnswered = "went unanswered"
+
+// untried returns a missing finding's detail without triedInVain's note.
+func untried(detail string) string {
+	if i := strings.LastIndex(detail, "; "); i >= 0 && strings.HasSuffix(detail, neverAnswered) {
+		return detail[:i]
+	}
+	return detail
 }
 
 // mismatchFindings returns one finding per service and observed protocol

@@ -46,11 +46,16 @@ const (
 // until the flow is named or its budget is spent, so that the many flows
 // past inspection carry little.
 type classifier struct {
-	in      *inspection
-	done    bool // inspection is over: later packets only count
-	nprotos uint8
-	protos  [maxProtocols]decoders.Protocol // names confirmed, in order
-	detail  *decoders.Detail                // what the payload showed, once inspection ended
+	in   *inspection
+	done bool // inspection is over: later packets only count
+	// undecided: inspection ended with the flow (or was never run, under
+	// the cap) while some signature still wanted more payload, so naming
+	// nothing says nothing about the payload: a window's edge or the
+	// capture's end cut the flow short.
+	undecided bool
+	nprotos   uint8
+	protos    [maxProtocols]decoders.Protocol // names confirmed, in order
+	detail    *decoders.Detail                // what the payload showed, once inspection ended
 }
 
 // inspection is one flow's inspection in progress.
@@ -123,7 +128,7 @@ func newInspector(max int) *inspector {
 func (in *inspector) start(f *Flow) bool {
 	if in.live >= in.max {
 		in.skipped++
-		f.class.done = true
+		f.class.done, f.class.undecided = true, true
 		return false
 	}
 	in.live++
@@ -151,6 +156,7 @@ func (in *inspector) finish(f *Flow) {
 	if x == nil {
 		return
 	}
+	c.undecided = c.nprotos == 0 && x.excluded != allExcluded && x.payloads < nameBudget
 	switch d := &x.st.Detail; {
 	case c.nprotos > 0 && (len(d.Attrs) > 0 || d.ClientCert != decoders.CertUnknown || d.Media != decoders.MediaUnknown):
 		kept := *d
@@ -366,16 +372,19 @@ func detailMap(c *classifier) map[string]string {
 
 // evidence summarises what a flow's payload showed, in one line: its
 // detail, or the first bytes of a payload nobody named.
-func evidence(c *classifier) string {
-	m := detailMap(c)
-	keys := make([]string, 0, len(m))
-	for k := range m {
+func evidence(c *classifier) string { return detailText(detailMap(c)) }
+
+// detailText is a flow's detail as a finding's evidence shows it: its
+// keys in order, each with its quoted value.
+func detailText(d map[string]string) string {
+	keys := make([]string, 0, len(d))
+	for k := range d {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + strconv.Quote(m[k])
+		parts[i] = k + "=" + strconv.Quote(d[k])
 	}
 	return strings.Join(parts, " ")
 }

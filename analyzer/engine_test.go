@@ -2,8 +2,11 @@ package analyzer
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/lyncaudit/lyncaudit/rules"
 )
 
 func TestServerSide(t *testing.T) {
@@ -173,5 +176,37 @@ func TestSteadyStatePacketDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per packet of an existing flow, want 0", allocs)
+	}
+}
+
+// TestCutShortFlowIsNoMismatch checks that a flow which ends while a
+// signature still wants more payload (one SRTCP report, the rest of the
+// call outside the capture or the window) is not called a mismatch, while
+// a flow whose payload every signature refused still is.
+func TestCutShortFlowIsNoMismatch(t *testing.T) {
+	inv, err := rules.ParseInventory(strings.NewReader("10.10.1.11 frontend\n"), "test.inventory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig()
+	cfg.Inventory = inv
+	// An SRTCP sender report: header in clear, then ciphertext, the E flag
+	// and index 1, and a 10-byte tag.
+	srtcp := "\x80\xc8\x00\x06\xb2\x21\x2c\x06" + strings.Repeat("\x5a", 20) + "\x80\x00\x00\x01" + strings.Repeat("\xa5", 10)
+	shell := "Microsoft Windows [Version 6.3.9600]\r\n"
+	r := run(t, cfg,
+		pkt{at: 0, src: "10.20.0.27:50023", dst: "10.10.1.11:52837", udp: true, payload: srtcp},
+		pkt{at: time.Second, src: "10.20.0.28:50024", dst: "10.10.1.11:52839", udp: true, payload: shell},
+		pkt{at: 2 * time.Second, src: "10.20.0.28:50024", dst: "10.10.1.11:52839", udp: true, payload: shell},
+	)
+	verdicts := map[uint16]string{}
+	for _, f := range r.Flows {
+		verdicts[f.ServerPort] = f.Verdict
+	}
+	if verdicts[52837] == "mismatch" {
+		t.Errorf("one SRTCP report cut short: verdict %q, want no mismatch", verdicts[52837])
+	}
+	if verdicts[52839] != "mismatch" {
+		t.Errorf("a shell on a media port: verdict %q, want mismatch", verdicts[52839])
 	}
 }

@@ -20,8 +20,10 @@ import (
 
 // WriteEvidence re-reads the captures and writes to w, as pcapng, the
 // packets of every flow whose verdict is unexpected or mismatch in r (r
-// must have been built with KeepFlows), at most perFlow packets each (0:
-// all), each with a comment naming its finding. It returns how many
+// must have been built with KeepFlows), and of every unanswered connection
+// behind a missing finding (the catalog service a firewall now drops), at
+// most perFlow packets each (0: all), each with a comment naming its
+// finding. It returns how many
 // packets it wrote.
 //
 // The captures must be those r was built from, in the same order: the
@@ -91,7 +93,7 @@ func reportedCapture(r *Report, i int, name string) *CaptureInfo {
 // evidenceTitle is the comment of the evidence file's section header.
 func evidenceTitle(r *Report, captures []string, perFlow int) string {
 	var b strings.Builder
-	b.WriteString("lyncaudit evidence: packets of the flows behind unexpected and mismatch findings")
+	b.WriteString("lyncaudit evidence: packets of the flows behind unexpected and mismatch findings, and of the unanswered connections behind missing ones")
 	if perFlow > 0 {
 		b.WriteString(", at most " + strconv.Itoa(perFlow) + " per flow")
 	}
@@ -157,25 +159,33 @@ func newEvidence(r *Report, perFlow int) (*evidenceScan, error) {
 	}
 	keys := make([]FlowKey, len(r.Flows))
 	found := map[FlowKey]bool{}
+	fx := newFindingIndex(r.Findings)
+	behind := make([]*Finding, len(r.Flows)) // the missing finding an unanswered connection supports
 	for i := range r.Flows {
-		k, err := recordKey(&r.Flows[i])
+		rec := &r.Flows[i]
+		k, err := recordKey(rec)
 		if err != nil {
 			return nil, fmt.Errorf("evidence: flow record %d: %w", i+1, err)
 		}
 		keys[i] = k
-		if isFinding(r.Flows[i].Verdict) {
+		if !isFinding(rec.Verdict) && refused(rec) {
+			behind[i] = fx.find(rec)
+		}
+		if isFinding(rec.Verdict) || behind[i] != nil {
 			found[k] = true
 		}
 	}
-	fx := newFindingIndex(r.Findings)
 	for i := range r.Flows {
 		if !found[keys[i]] {
 			continue
 		}
 		rec := &r.Flows[i]
 		f := &evidenceFlow{first: rec.FirstSeen.UnixNano(), last: rec.LastSeen.UnixNano(), packets: rec.Packets}
-		if isFinding(rec.Verdict) {
+		switch {
+		case isFinding(rec.Verdict):
 			f.comment = evidenceComment(rec, fx.find(rec))
+		case behind[i] != nil:
+			f.comment = missingComment(rec, behind[i])
 		}
 		ev.flows[keys[i]] = append(ev.flows[keys[i]], f)
 	}
@@ -317,6 +327,19 @@ func evidenceComment(rec *FlowRecord, f *Finding) string {
 	return b.String()
 }
 
+// missingComment is the comment of the packets of a connection that
+// went unanswered to a catalog service found missing, for example
+// "lyncaudit: missing 8057/tcp on 10.10.1.11 (frontend,mediation): never
+// seen serving 8057/tcp (Lync Server Web Conferencing service); 7
+// connections to it went unanswered, this one among them".
+func missingComment(rec *FlowRecord, f *Finding) string {
+	s := "lyncaudit: missing " + strconv.Itoa(int(rec.ServerPort)) + "/" + rec.Transport + " on " + rec.Server
+	if len(f.Roles) > 0 {
+		s += " (" + strings.Join(f.Roles, ",") + ")"
+	}
+	return s + ": " + f.Detail + ", this one among them"
+}
+
 // findingIndex finds the finding a flow record counts towards.
 type findingIndex struct {
 	byHost map[string][]*Finding // findings of single addresses
@@ -333,7 +356,7 @@ func newFindingIndex(fs []Finding) *findingIndex {
 	ix := &findingIndex{byHost: map[string][]*Finding{}}
 	for i := range fs {
 		f := &fs[i]
-		if !isFinding(f.Kind) {
+		if !isFinding(f.Kind) && !(f.Kind == rules.Missing.String() && f.Flows > 0) {
 			continue
 		}
 		if first, last, ok := hostSpan(f.Host); ok && first != last {
@@ -345,9 +368,11 @@ func newFindingIndex(fs []Finding) *findingIndex {
 	return ix
 }
 
-// find returns the finding rec counts towards, or nil. The same port can
-// have two unexpected findings, one served and one only attempted: a flow
-// the server never answered goes with the attempt.
+// find returns the finding rec counts towards, or nil: an unexpected or
+// mismatch finding of its verdict, or the missing finding an unanswered
+// connection credited. The same port can have two unexpected findings,
+// one served and one only attempted: a flow the server never answered
+// goes with the attempt.
 func (ix *findingIndex) find(rec *FlowRecord) *Finding {
 	var hits []*Finding
 	for _, f := range ix.byHost[rec.Server] {
@@ -366,7 +391,7 @@ func (ix *findingIndex) find(rec *FlowRecord) *Finding {
 	if len(hits) == 0 {
 		return nil
 	}
-	attempt := rec.PacketsToClient == 0
+	attempt := refused(rec)
 	for _, f := range hits {
 		if strings.HasSuffix(f.Detail, "never answered") == attempt {
 			return f
@@ -378,6 +403,13 @@ func (ix *findingIndex) find(rec *FlowRecord) *Finding {
 // counts reports whether flow rec is of finding f's kind, service and
 // protocol; the host is matched by the caller.
 func counts(f *Finding, rec *FlowRecord) bool {
+	if f.Kind == rules.Missing.String() {
+		// The connections that credited a missing finding (see
+		// triedInVain): unanswered, to a port of its listen entry.
+		lo, hi, ok := portSpan(f.Port)
+		return ok && rec.Verdict == rules.Expected.String() && refused(rec) &&
+			slices.Contains(strings.Split(f.Transport, "+"), rec.Transport) && rec.ServerPort >= lo && rec.ServerPort <= hi
+	}
 	if f.Kind != rec.Verdict || f.Transport != rec.Transport {
 		return false
 	}

@@ -178,8 +178,9 @@ type FlowRecord struct {
 	Reason          string            `json:"reason,omitempty"`   // for mismatches: why the payload breaks it
 	Warning         bool              `json:"warning,omitempty"`  // the mismatch is a suspicion (TLS 1.3 hides client certificates)
 	Catalog         []string          `json:"catalog,omitempty"`
-	ServerBy        string            `json:"server_by"` // how the server side was decided
-	End             string            `json:"end"`       // closed, reset, idle, evicted or open
+	ServerBy        string            `json:"server_by"`            // how the server side was decided
+	End             string            `json:"end"`                  // closed, reset, idle, evicted or open
+	Unanswered      bool              `json:"unanswered,omitempty"` // TCP: the server sent nothing but resets; the port was tried, not served
 	Packets         uint64            `json:"packets"`
 	Bytes           uint64            `json:"bytes"`
 	PacketsToServer uint64            `json:"packets_to_server"`

@@ -86,7 +86,7 @@ type analyzeOptions struct {
 
 // renderers maps --format to the function writing the report.
 var renderers = map[string]func(e *env, w io.Writer, r *analyzer.Report) error{
-	"text": renderText, "json": renderJSON, "csv": renderCSV, "md": renderMarkdown, "html": renderHTML,
+	"text": renderText, "json": renderJSON[*analyzer.Report], "csv": renderCSV, "md": renderMarkdown, "html": renderHTML,
 }
 
 func (o *analyzeOptions) run(e *env, args []string) error {
@@ -110,28 +110,12 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 	if err := o.window(args); err != nil {
 		return err
 	}
-	readers, err := openCaptures(e, args)
+	cfg := o.cfg
+	cfg.KeepFlows = o.cfg.KeepFlows || o.evidence != "" // evidence finds its packets by the flow records
+	rep, readErrs, err := analyzeCaptures(e, cfg, args)
 	if err != nil {
 		return err
 	}
-	setMemoryBudget(e, o.cfg.MaxFlows)
-	cfg := o.cfg
-	cfg.KeepFlows = o.cfg.KeepFlows || o.evidence != "" // evidence finds its packets by the flow records
-	eng := analyzer.NewEngine(cfg)
-	var readErrs []error
-	for i, rd := range readers {
-		src := newProgress(e, rd, i, len(readers))
-		if err := eng.Read(src); err != nil {
-			readErrs = append(readErrs, err)
-		}
-		src.done()
-		rd.Close()
-		if err := checkLinkTypes(rd); err != nil {
-			readErrs = append(readErrs, err)
-		}
-	}
-	rep := eng.Report()
-	rep.Generator = "lyncaudit " + version
 	rep.Inventory = o.inventory
 	rep.Catalogs = append([]string{"builtin"}, o.catalogs...)
 	if o.evidence != "" {
@@ -152,6 +136,33 @@ func (o *analyzeOptions) run(e *env, args []string) error {
 		return &findingsError{n}
 	}
 	return nil
+}
+
+// analyzeCaptures opens every capture, then reads them in order into one
+// engine and returns its report. Reading errors (a truncated file) do not
+// stop the run: they are returned beside the report of what was read.
+func analyzeCaptures(e *env, cfg analyzer.Config, names []string) (*analyzer.Report, []error, error) {
+	readers, err := openCaptures(e, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	setMemoryBudget(e, cfg.MaxFlows)
+	eng := analyzer.NewEngine(cfg)
+	var readErrs []error
+	for i, rd := range readers {
+		src := newProgress(e, rd, i, len(readers))
+		if err := eng.Read(src); err != nil {
+			readErrs = append(readErrs, err)
+		}
+		src.done()
+		rd.Close()
+		if err := checkLinkTypes(rd); err != nil {
+			readErrs = append(readErrs, err)
+		}
+	}
+	rep := eng.Report()
+	rep.Generator = "lyncaudit " + version
+	return rep, readErrs, nil
 }
 
 // check validates the flags and arguments before any file is opened.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -210,9 +209,7 @@ func renderCatalogJSON(_ *env, w io.Writer, entries []*rules.Entry) error {
 		}
 		out.Tables[len(out.Tables)-1].Rows++
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return renderJSON(nil, w, out)
 }
 
 func renderCatalogCSV(_ *env, w io.Writer, entries []*rules.Entry) error {

@@ -40,7 +40,7 @@ type command struct {
 type runFunc func(e *env, args []string) error
 
 // commands is the ordered table help prints and dispatch searches.
-var commands = []*command{analyzeCmd, liveCmd, catalogCmd, versionCmd}
+var commands = []*command{analyzeCmd, liveCmd, rolesCmd, diffCmd, mergeCmd, catalogCmd, versionCmd}
 
 // env is what a command may touch: its streams and the process environment.
 // Tests run commands with their own env.

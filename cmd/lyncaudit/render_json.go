@@ -3,14 +3,13 @@ package main
 import (
 	"encoding/json"
 	"io"
-
-	"github.com/lyncaudit/lyncaudit/analyzer"
 )
 
-// renderJSON writes the report model as indented JSON. The model's schema
-// field says which version of the format it is (see the README).
-func renderJSON(_ *env, w io.Writer, r *analyzer.Report) error {
+// renderJSON writes a versioned document (a report, a diff, inferred
+// roles) as indented JSON; its schema field says which version of its
+// format it is (see the README).
+func renderJSON[T any](_ *env, w io.Writer, v T) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
