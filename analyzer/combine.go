@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -42,10 +44,11 @@ const maxCombinedBuckets = 1 << 16
 // findings, the servers outside the inventory and the flow totals. A
 // catalog entry is missing when every report listing the host has it
 // missing. Frames outside flows (undecodable, filtered, outside the time
-// window) and the timeline's packets and bytes cannot be told apart by
-// sensor: they are added up, timelines of different bucket lengths
-// coarsened to the longest; the timeline's unanswered connections are
-// counted again from the unique flows. A report whose captures repeat an
+// window) cannot be told apart by sensor: they are added up. Timelines are
+// added up, coarsened to the longest bucket, less the packets of each
+// flow's records not kept, taken off the buckets the flow spans in
+// proportion (see uncount); the unanswered connections are counted again
+// from the unique flows. A report whose captures repeat an
 // earlier one's (the same files read again) adds only its flows, so a
 // report combined with itself is unchanged.
 //
@@ -95,6 +98,7 @@ type combiner struct {
 
 	flows  []combFlow
 	tuples map[combTuple][]int // indexes into flows
+	copies []combFlow          // the records not kept of flows several inputs saw
 
 	unjudged map[unjKey]*svcAgg
 	dropped  uint64
@@ -340,8 +344,9 @@ func (c *combiner) collectFlows(i int) error {
 		}
 		o := &c.flows[best]
 		if f.rec.Packets > o.rec.Packets {
-			*o = f
+			*o, f = f, *o
 		}
+		c.copies = append(c.copies, f)
 		o.last = i
 	}
 	return nil
@@ -812,7 +817,7 @@ func (c *combiner) notes(r *Report) {
 	}
 	if len(c.inputs) > 1 {
 		note := "combined from " + strconv.Itoa(len(c.inputs)) + " reports (" + strings.Join(names, ", ") +
-			"): each flow counted once; frames outside flows and the timeline add up every sensor's"
+			"): each flow counted once; frames outside flows add up every sensor's, and the timeline's buckets share out the flows several sensors saw"
 		for i, rep := range c.repeats {
 			if rep {
 				note += "; " + c.inputs[i].Name + " read the same captures as an earlier report: only its flows were used"
@@ -836,8 +841,9 @@ func sameWindowOf(x, y *Window) bool {
 }
 
 // timeline adds up the inputs' timelines, coarsened to the longest bucket,
-// counts the unanswered connections of the unique flows, and attaches the
-// combined findings to the buckets they started in.
+// less the records not kept, counts the unanswered connections of the
+// unique flows, and attaches the combined findings to the buckets they
+// started in.
 func (c *combiner) timeline(findings []Finding) (*Timeline, error) {
 	var dur int64
 	var tls []*Timeline
@@ -884,6 +890,11 @@ func (c *combiner) timeline(findings []Finding) (*Timeline, error) {
 			addCounts(ob.Roles, b.Roles)
 		}
 	}
+	for i := range c.copies {
+		if f := &c.copies[i]; c.inputs[f.src].Report.Timeline != nil && !c.repeats[f.src] {
+			c.uncount(out, first, dur, f)
+		}
+	}
 	// The unanswered connections are counted again from the unique flows,
 	// so that one two sensors saw counts once.
 	in := func(t time.Time) bool { return !t.Before(out.Buckets[0].Start) && t.Before(nanoTime(first+n*dur)) }
@@ -899,6 +910,76 @@ func (c *combiner) timeline(findings []Finding) (*Timeline, error) {
 		}
 	}
 	return out, nil
+}
+
+// uncount takes off the timeline what the record not kept of a flow two
+// inputs saw added to its input's timeline. Records do not say which
+// bucket each packet fell in: the packets and bytes come off the buckets
+// from the first packet's to the last's in proportion to what each holds
+// for the server's roles (all of it, for a flow within one bucket), under
+// those roles and the record's protocol (or unknown, as the flow was
+// before it was named), never below zero.
+func (c *combiner) uncount(out *Timeline, first, dur int64, f *combFlow) {
+	role := "none"
+	if h := c.lines[c.inv.Lookup(f.server.Addr())]; h != nil {
+		role = joinRoles(h.line.Roles)
+	}
+	n := int64(len(out.Buckets))
+	b0 := min(max((f.first-first)/dur, 0), n-1)
+	b1 := min(max((f.rec.LastSeen.UnixNano()-first)/dur, b0), n-1)
+	var heldPkts, heldBytes uint64
+	for j := b0; j <= b1; j++ {
+		heldPkts += out.Buckets[j].Roles[role].Packets
+		heldBytes += out.Buckets[j].Roles[role].Bytes
+	}
+	var cumPkts, cumBytes, donePkts, doneBytes uint64
+	for j := b0; j <= b1; j++ {
+		b := &out.Buckets[j]
+		held := b.Roles[role]
+		cumPkts, cumBytes = cumPkts+held.Packets, cumBytes+held.Bytes
+		pk := share(f.rec.Packets, cumPkts, heldPkts) - donePkts
+		by := share(f.rec.Bytes, cumBytes, heldBytes) - doneBytes
+		donePkts, doneBytes = donePkts+pk, doneBytes+by
+		pk, by = min(pk, b.Packets), min(by, b.Bytes)
+		b.Packets, b.Bytes = b.Packets-pk, b.Bytes-by
+		takeCount(b.Roles, role, pk, by)
+		// Each packet counted under the flow's name when it came: the
+		// record's, an earlier one's (stun, then rtp), unknown before any.
+		for _, p := range slices.Concat([]string{f.rec.Protocol}, f.rec.Protocols, []string{decoders.Unknown.String()}) {
+			pk, by = takeCount(b.Protocols, p, pk, by)
+		}
+		for _, p := range slices.Sorted(maps.Keys(b.Protocols)) {
+			pk, by = takeCount(b.Protocols, p, pk, by)
+		}
+	}
+}
+
+// share returns total × part / whole, rounded down, without overflow;
+// all of total when whole is zero or part is whole.
+func share(total, part, whole uint64) uint64 {
+	if whole == 0 || part >= whole {
+		return total
+	}
+	hi, lo := bits.Mul64(total, part)
+	q, _ := bits.Div64(hi, lo, whole)
+	return q
+}
+
+// takeCount takes up to packets and bytes off m[key], dropping the key
+// when nothing is left, and returns what it could not take.
+func takeCount(m map[string]Count, key string, packets, bytes uint64) (uint64, uint64) {
+	c, ok := m[key]
+	if !ok {
+		return packets, bytes
+	}
+	p, b := min(packets, c.Packets), min(bytes, c.Bytes)
+	c.Packets, c.Bytes = c.Packets-p, c.Bytes-b
+	if c.Packets == 0 && c.Bytes == 0 {
+		delete(m, key)
+	} else {
+		m[key] = c
+	}
+	return packets - p, bytes - b
 }
 
 // The span of time a timeline bucket may start in: Unix nanoseconds hold

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,6 +176,13 @@ func FuzzReadReport(f *testing.F) {
 			return
 		}
 		DiffReports(r, m)
+		// Another sensor that saw the same flows: each folds, and the
+		// timeline gives one copy back.
+		other := *r
+		other.Captures = append(slices.Clone(r.Captures), CaptureInfo{Name: "other sensor"})
+		if m, err = Combine([]ReportFile{{"a.json", r}, {"b.json", &other}}); err == nil {
+			DiffReports(r, m)
+		}
 	})
 }
 
