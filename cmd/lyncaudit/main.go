@@ -175,14 +175,14 @@ func printHelp(w io.Writer, cmd *command) {
 var versionCmd = &command{
 	name:  "version",
 	usage: "version",
-	short: "print lyncaudit's version and report schema",
-	long:  "Version prints the program version and the schema version of its JSON report.",
+	short: "print lyncaudit's version and JSON schemas",
+	long:  "Version prints the program version and the schema versions of its JSON output: the report (analyze, live, merge), the diff and the inferred roles.",
 	setup: func() (*pflag.FlagSet, runFunc) {
 		return newFlagSet("version"), func(e *env, args []string) error {
 			if len(args) > 0 {
 				return &usageError{"version takes no arguments"}
 			}
-			fmt.Fprintf(e.stdout, "lyncaudit %s (report schema %s)\n", version, analyzer.Schema)
+			fmt.Fprintf(e.stdout, "lyncaudit %s (schemas %s, %s, %s)\n", version, analyzer.Schema, analyzer.DiffSchema, analyzer.RolesSchema)
 			return nil
 		}
 	},
