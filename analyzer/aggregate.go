@@ -58,6 +58,7 @@ type svcAgg struct {
 	verdict rules.Verdict
 	entries []*rules.Entry
 	flows   uint64
+	oneWay  uint64 // UDP flows its server never sent on
 	packets uint64
 	bytes   uint64
 	first   int64
@@ -86,14 +87,24 @@ func (x example) ref() FlowRef {
 }
 
 func (s *svcAgg) add(f *Flow, peer netip.Addr, ex example, p decoders.Protocol, c Confidence) {
-	if s.flows == 0 || exampleBefore(f.first(), ex, s.first, s.example) {
-		s.first = f.first()
+	oneWay := f.Key.Transport == decoders.UDP && f.dir[f.server].packets == 0
+	s.tally(f.first(), f.last(), f.dir[0].packets+f.dir[1].packets, f.dir[0].bytes+f.dir[1].bytes, oneWay, peer, ex, p, c)
+}
+
+// tally adds one flow, first and last seen at those times, to the
+// service: a flow ending in the engine or a flow record being merged.
+func (s *svcAgg) tally(first, last int64, packets, bytes uint64, oneWay bool, peer netip.Addr, ex example, p decoders.Protocol, c Confidence) {
+	if s.flows == 0 || exampleBefore(first, ex, s.first, s.example) {
+		s.first = first
 		s.example = ex
 	}
-	s.last = max(s.last, f.last())
+	s.last = max(s.last, last)
 	s.flows++
-	s.packets += f.dir[0].packets + f.dir[1].packets
-	s.bytes += f.dir[0].bytes + f.dir[1].bytes
+	if oneWay {
+		s.oneWay++
+	}
+	s.packets += packets
+	s.bytes += bytes
 	if s.protos == nil {
 		s.protos = make(map[decoders.Protocol]uint64, 1)
 	}

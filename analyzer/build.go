@@ -253,7 +253,7 @@ func services(m map[svcKey]*svcAgg) []Service {
 		s := Service{
 			Port: sv.key.port, PortEnd: portEnd(sv.key), Transport: sv.key.t.String(), Protocols: protoNames(sv.protos),
 			Confidence: sv.conf.String(), Catalog: []EntryRef{},
-			Flows: sv.flows, Packets: sv.packets, Bytes: sv.bytes, Peers: len(sv.peers),
+			Flows: sv.flows, OneWay: sv.oneWay, Packets: sv.packets, Bytes: sv.bytes, Peers: len(sv.peers),
 			FirstSeen: nanoTime(sv.first), LastSeen: nanoTime(sv.last), Example: sv.example.ref(),
 		}
 		if sv.verdict != 0 {

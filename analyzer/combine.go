@@ -399,25 +399,11 @@ func parseConfidence(s string) (Confidence, bool) {
 // svcAgg.add does for a flow of the engine.
 func (f *combFlow) addTo(s *svcAgg, peer netip.Addr) {
 	ex := example{client: f.client, server: f.server, t: f.t, first: f.first}
-	if s.flows == 0 || exampleBefore(f.first, ex, s.first, s.example) {
-		s.first, s.example = f.first, ex
-	}
-	s.last = max(s.last, f.end)
-	s.flows++
-	s.packets += f.rec.Packets
-	s.bytes += f.rec.Bytes
-	if s.protos == nil {
-		s.protos = make(map[decoders.Protocol]uint64, 1)
-	}
-	s.protos[f.proto]++
-	s.conf = max(s.conf, f.conf)
-	if s.peers == nil {
-		s.peers = make(map[netip.Addr]struct{}, 1)
-	}
-	if len(s.peers) < maxPeers {
-		s.peers[peer] = struct{}{}
-	}
+	s.tally(f.first, f.end, f.rec.Packets, f.rec.Bytes, f.oneWay(), peer, ex, f.proto, f.conf)
 }
+
+// oneWay reports whether a UDP flow's server never sent on it.
+func (f *combFlow) oneWay() bool { return f.t == decoders.UDP && f.rec.PacketsToClient == 0 }
 
 // count adds a unique flow to its hosts' services, as the engine does
 // when a flow ends.
@@ -899,8 +885,15 @@ func (c *combiner) timeline(findings []Finding) (*Timeline, error) {
 	// so that one two sensors saw counts once.
 	in := func(t time.Time) bool { return !t.Before(out.Buckets[0].Start) && t.Before(nanoTime(first+n*dur)) }
 	for i := range c.flows {
-		if f := &c.flows[i]; f.t == decoders.TCP && !f.answered && in(f.rec.FirstSeen) {
+		f := &c.flows[i]
+		if !in(f.rec.FirstSeen) {
+			continue
+		}
+		if f.t == decoders.TCP && !f.answered {
 			out.Buckets[(f.first-first)/dur].Unanswered++
+		}
+		if f.oneWay() {
+			out.Buckets[(f.first-first)/dur].OneWay++
 		}
 	}
 	for i, f := range findings {

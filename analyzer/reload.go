@@ -151,6 +151,7 @@ func (s *svcAgg) merge(o *svcAgg) {
 	}
 	s.last = max(s.last, o.last)
 	s.flows += o.flows
+	s.oneWay += o.oneWay
 	s.packets += o.packets
 	s.bytes += o.bytes
 	s.conf = max(s.conf, o.conf)

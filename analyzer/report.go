@@ -95,6 +95,7 @@ type Service struct {
 	Verdict    string     `json:"verdict"`
 	Catalog    []EntryRef `json:"catalog"` // entries that allow it
 	Flows      uint64     `json:"flows"`
+	OneWay     uint64     `json:"one_way,omitempty"` // of Flows, UDP ones the server never sent on
 	Packets    uint64     `json:"packets"`
 	Bytes      uint64     `json:"bytes"`
 	Peers      int        `json:"peers"` // distinct addresses on the other side

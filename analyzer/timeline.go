@@ -31,6 +31,7 @@ type tlBucket struct {
 	protos     [decoders.NumProtocols]Count
 	roles      []roleCount // few: a linear search beats a map
 	unanswered uint64      // TCP flows begun here whose server never answered
+	oneWay     uint64      // UDP flows begun here whose server never sent
 }
 
 type roleCount struct {
@@ -98,6 +99,7 @@ func (b *tlBucket) add(o *tlBucket) {
 		b.count(rc.roles, rc.Packets, rc.Bytes)
 	}
 	b.unanswered += o.unanswered
+	b.oneWay += o.oneWay
 }
 
 func (b *tlBucket) count(r rules.RoleSet, packets, bytes uint64) {
@@ -141,10 +143,15 @@ func (t *timeline) flow(f *Flow) {
 
 // ended notes a flow that has ended: a TCP connection its server never
 // answered (or only refused) counts in the bucket it was tried in, the
-// mark of a firewall that drops or a service that is down.
+// mark of a firewall that drops or a service that is down, and so does a
+// UDP flow its server never sent on (media a firewall lets through one
+// way only).
 func (t *timeline) ended(f *Flow) {
-	if f.Key.Transport == decoders.TCP && !f.answered() {
+	switch {
+	case f.Key.Transport == decoders.TCP && !f.answered():
 		t.bucket(f.first()).unanswered++
+	case f.Key.Transport == decoders.UDP && f.dir[f.server].packets == 0:
+		t.bucket(f.first()).oneWay++
 	}
 }
 
@@ -184,7 +191,11 @@ type Bucket struct {
 	// Unanswered counts the TCP connections tried in this bucket that
 	// their server never answered, or only refused (Zeek's S0 and REJ).
 	Unanswered uint64 `json:"unanswered"`
-	Findings   []int  `json:"findings"` // indexes into the report's findings that started in this bucket
+	// OneWay counts the UDP flows begun in this bucket that their server
+	// never sent on: media a firewall passes one way, or a capture point
+	// that sees one direction only.
+	OneWay   uint64 `json:"one_way"`
+	Findings []int  `json:"findings"` // indexes into the report's findings that started in this bucket
 }
 
 // report renders the timeline, attaching each finding with a first-seen
@@ -193,7 +204,7 @@ func (t *timeline) report(findings []Finding) *Timeline {
 	out := &Timeline{Bucket: time.Duration(t.dur).String(), BucketSeconds: float64(t.dur) / 1e9, Buckets: []Bucket{}}
 	for i := range t.b {
 		b := &t.b[i]
-		rb := Bucket{Start: nanoTime(t.first + int64(i)*t.dur), Protocols: map[string]Count{}, Roles: map[string]Count{}, Findings: []int{}, Unanswered: b.unanswered}
+		rb := Bucket{Start: nanoTime(t.first + int64(i)*t.dur), Protocols: map[string]Count{}, Roles: map[string]Count{}, Findings: []int{}, Unanswered: b.unanswered, OneWay: b.oneWay}
 		for p, c := range b.protos {
 			if c.Packets > 0 {
 				rb.Protocols[decoders.Protocol(p).String()] = c

@@ -250,5 +250,16 @@ func TestIncidentTimeline(t *testing.T) {
 		if after := !b.Start.Before(change); after != (blocked > 0) {
 			t.Errorf("%s (change at %s): %d refused conferencing connections", b.Start.Format("15:04"), change.Format("15:04"), blocked)
 		}
+		// After the change the conference media the clients start goes
+		// one way: each such flow, and no other, is counted.
+		oneWay := uint64(0)
+		for _, f := range truth.Flows {
+			if f.Transport == decoders.UDP && f.Blocked && !f.First.Before(change) && f.First.Truncate(time.Minute).Equal(b.Start) {
+				oneWay++
+			}
+		}
+		if !b.Start.Before(change) && b.OneWay != oneWay {
+			t.Errorf("%s: %d one-way UDP flows, the generator blocked %d", b.Start.Format("15:04"), b.OneWay, oneWay)
+		}
 	}
 }

@@ -123,6 +123,16 @@ func checkMergedTimeline(t *testing.T, got, want *analyzer.Timeline) {
 	if gt != wt || fmt.Sprint(gr) != fmt.Sprint(wr) {
 		t.Errorf("merged timeline holds %+v, by role %v; the whole capture's %+v, %v", gt, gr, wt, wr)
 	}
+	var gotTried, wantTried [2]uint64 // unanswered TCP, one-way UDP
+	for i := range got.Buckets {
+		gotTried[0] += got.Buckets[i].Unanswered
+		gotTried[1] += got.Buckets[i].OneWay
+		wantTried[0] += want.Buckets[i].Unanswered
+		wantTried[1] += want.Buckets[i].OneWay
+	}
+	if gotTried != wantTried {
+		t.Errorf("merged timeline counts %v unanswered TCP and one-way UDP flows, the whole capture %v", gotTried, wantTried)
+	}
 	var off uint64
 	for i, b := range got.Buckets {
 		var p, r uint64

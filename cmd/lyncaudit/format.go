@@ -63,6 +63,15 @@ func span(first, last time.Time) string {
 	return fmt.Sprintf("%s → %s UTC (%s)", first.Format(layout), end, last.Sub(first).Round(time.Millisecond))
 }
 
+// flowsText is a service's flow count, with the UDP flows its server
+// never sent on: "9 (3 one-way)".
+func flowsText(s analyzer.Service) string {
+	if s.OneWay == 0 {
+		return count(s.Flows)
+	}
+	return count(s.Flows) + " (" + count(s.OneWay) + " one-way)"
+}
+
 // stamp formats a time for tables: RFC 3339 with milliseconds, UTC.
 func stamp(t time.Time) string {
 	if t.IsZero() {

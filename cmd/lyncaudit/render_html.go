@@ -460,7 +460,7 @@ func serviceRows(hosts []analyzer.HostReport) []htmlRow {
 				host, roles,
 				{Text: dir + s.PortText() + "/" + escape(s.Transport), Sort: strconv.Itoa(int(s.Port)), Class: "port"},
 				{Text: escape(strings.Join(s.Protocols, ", ")), Sub: escape(s.Confidence)},
-				numCell(s.Flows, count), numCell(s.Packets, count), numCell(s.Bytes, size), numCell(uint64(s.Peers), count),
+				{Text: flowsText(s), Sort: u64(s.Flows), Class: "num"}, numCell(s.Packets, count), numCell(s.Bytes, size), numCell(uint64(s.Peers), count),
 				timeCell(s.FirstSeen),
 				timeCell(s.LastSeen),
 				{Text: escape(catalogCell(s.Catalog)), Title: escape(catalogTitle(s.Catalog)), Sub: escape(exampleText(s.Example))},

@@ -101,7 +101,7 @@ func writeMDHost(b *strings.Builder, h analyzer.HostReport) {
 	}
 	fmt.Fprintf(b, "\n\n| Verdict | Port | Protocol | Flows | Peers | Catalog |\n|---|---|---|---:|---:|---|\n")
 	row := func(verdict, port string, s analyzer.Service) {
-		fmt.Fprintf(b, "| %s | %s | %s | %d | %d | %s |\n", verdict, port, md(strings.Join(s.Protocols, ", ")), s.Flows, s.Peers, md(catalogCell(s.Catalog)))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %d | %s |\n", verdict, port, md(strings.Join(s.Protocols, ", ")), flowsText(s), s.Peers, md(catalogCell(s.Catalog)))
 	}
 	for _, s := range h.Services {
 		row(s.Verdict, s.PortText()+"/"+s.Transport, s)
@@ -137,21 +137,22 @@ func writeMDTimeline(b *strings.Builder, r *analyzer.Report) {
 	}
 	per := (len(tl.Buckets) + mdTimelineRows - 1) / mdTimelineRows
 	dur := time.Duration(float64(per) * tl.BucketSeconds * float64(time.Second))
-	fmt.Fprintf(b, "\n## Timeline\n\nRows of %s, UTC.\n\n| From | Packets | Bytes | Busiest protocols | Unanswered TCP | New findings |\n|---|---:|---:|---|---:|---|\n", dur)
+	fmt.Fprintf(b, "\n## Timeline\n\nRows of %s, UTC.\n\n| From | Packets | Bytes | Busiest protocols | Unanswered TCP | One-way UDP | New findings |\n|---|---:|---:|---|---:|---:|---|\n", dur)
 	for i := 0; i < len(tl.Buckets); i += per {
 		row := analyzer.Timeline{BucketSeconds: tl.BucketSeconds, Buckets: tl.Buckets[i:min(i+per, len(tl.Buckets))]}
-		var packets, bytes, unanswered uint64
+		var packets, bytes, unanswered, oneWay uint64
 		var started []string
 		for _, bk := range row.Buckets {
 			packets += bk.Packets
 			bytes += bk.Bytes
 			unanswered += bk.Unanswered
+			oneWay += bk.OneWay
 			for _, fi := range bk.Findings {
 				f := r.Findings[fi]
 				started = append(started, fmt.Sprintf("%s %s/%s on %s", f.Kind, f.Port, f.Transport, f.Host))
 			}
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", row.Buckets[0].Start.UTC().Format("15:04:05"), count(packets), size(bytes),
-			md(strings.Join(busiestProtocols(&row, 3), ", ")), count(unanswered), md(strings.Join(started, "; ")))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", row.Buckets[0].Start.UTC().Format("15:04:05"), count(packets), size(bytes),
+			md(strings.Join(busiestProtocols(&row, 3), ", ")), count(unanswered), count(oneWay), md(strings.Join(started, "; ")))
 	}
 }

@@ -148,7 +148,7 @@ func writeHost(b *strings.Builder, st *styles, h analyzer.HostReport) {
 	var rows [][]string
 	var verdicts []string
 	add := func(verdict, port string, s analyzer.Service) {
-		rows = append(rows, []string{verdict, port, strings.Join(s.Protocols, ","), count(s.Flows), count(uint64(s.Peers)), catalogCell(s.Catalog)})
+		rows = append(rows, []string{verdict, port, strings.Join(s.Protocols, ","), flowsText(s), count(uint64(s.Peers)), catalogCell(s.Catalog)})
 		verdicts = append(verdicts, verdict)
 	}
 	for _, s := range h.Services {

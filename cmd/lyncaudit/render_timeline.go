@@ -49,12 +49,16 @@ func writeTimeline(b *strings.Builder, st *styles, r *analyzer.Report) {
 		}
 		fmt.Fprintf(b, "  %-12s %s %s\n", escape(name), sparkline(vals), st.dim.Render("peak "+count(slices.Max(vals))))
 	}
-	unanswered := make([]uint64, cols)
+	unanswered, oneWay := make([]uint64, cols), make([]uint64, cols)
 	for i, bk := range tl.Buckets {
 		unanswered[i/per] += bk.Unanswered
+		oneWay[i/per] += bk.OneWay
 	}
 	if peak := slices.Max(unanswered); peak > 0 {
 		fmt.Fprintf(b, "  %-12s %s %s\n", "unanswered", st.warn.Render(sparkline(unanswered)), st.dim.Render("TCP connections never answered, peak "+count(peak)))
+	}
+	if peak := slices.Max(oneWay); peak > 0 {
+		fmt.Fprintf(b, "  %-12s %s %s\n", "one-way", st.warn.Render(sparkline(oneWay)), st.dim.Render("UDP flows the server never sent on, peak "+count(peak)))
 	}
 	marks := make([]int, cols)
 	var n int
