@@ -100,14 +100,7 @@ func writeSample(t testing.TB, dir string) (string, *rules.Inventory, *lyncgen.T
 	t.Helper()
 	o := lyncgen.SampleOptions()
 	name := filepath.Join(dir, "sample.pcapng")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := lyncgen.Generate(f, o)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	truth, err := lyncgen.GenerateFile(name, o)
 	if err != nil {
 		t.Fatal(err)
 	}

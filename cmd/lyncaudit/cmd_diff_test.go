@@ -201,17 +201,25 @@ func TestDiffBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runCmd(t, nil, tt.args...)
-			if r.status != exitInput {
-				t.Errorf("status %d, want %d", r.status, exitInput)
-			}
-			first, rest, _ := strings.Cut(r.stderr, "\n")
-			if first != tt.wantErr {
-				t.Errorf("stderr %q\nwant %q", first, tt.wantErr)
-			}
-			if rest != "" && !strings.HasPrefix(rest, "Run 'lyncaudit help") {
-				t.Errorf("error is not one line: %q", r.stderr)
-			}
+			checkOneLineError(t, runCmd(t, nil, tt.args...), tt.wantErr, true)
 		})
+	}
+}
+
+// checkOneLineError checks that a command failed on its input with
+// status 2 and one line of error (and, after a usage error, the line
+// pointing to help), the line being want or, unless exact, starting with
+// it.
+func checkOneLineError(t *testing.T, r result, want string, exact bool) {
+	t.Helper()
+	if r.status != exitInput {
+		t.Errorf("status %d, want %d", r.status, exitInput)
+	}
+	first, rest, _ := strings.Cut(r.stderr, "\n")
+	if first != want && (exact || !strings.HasPrefix(first, want)) {
+		t.Errorf("stderr %q\nwant %q", first, want)
+	}
+	if rest != "" && !strings.HasPrefix(rest, "Run 'lyncaudit help") {
+		t.Errorf("error is not one line: %q", r.stderr)
 	}
 }

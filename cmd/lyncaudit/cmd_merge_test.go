@@ -194,17 +194,7 @@ func TestMergeBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runCmd(t, nil, tt.args...)
-			if r.status != exitInput {
-				t.Errorf("status %d, want %d", r.status, exitInput)
-			}
-			first, rest, _ := strings.Cut(r.stderr, "\n")
-			if !strings.HasPrefix(first, tt.wantErr) {
-				t.Errorf("stderr %q\nwant it to start %q", first, tt.wantErr)
-			}
-			if rest != "" && !strings.HasPrefix(rest, "Run 'lyncaudit help") {
-				t.Errorf("error is not one line: %q", r.stderr)
-			}
+			checkOneLineError(t, runCmd(t, nil, tt.args...), tt.wantErr, false)
 		})
 	}
 }

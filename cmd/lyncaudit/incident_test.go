@@ -24,14 +24,7 @@ func inIncidentDir(t *testing.T) (*lyncgen.Truth, time.Time) {
 	t.Helper()
 	t.Chdir(t.TempDir())
 	o := lyncgen.IncidentOptions()
-	f, err := os.Create("incident.pcapng")
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := lyncgen.Generate(f, o)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	truth, err := lyncgen.GenerateFile("incident.pcapng", o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/lyncaudit/lyncaudit/decoders"
@@ -31,6 +32,20 @@ type gen struct {
 
 	seq     uint64 // sources scheduled so far
 	packets int    // frames written so far
+}
+
+// GenerateFile writes the capture of o to the file name, as Generate
+// does, and returns its ground truth.
+func GenerateFile(name string, o Options) (*Truth, error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	truth, err := Generate(f, o)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return truth, err
 }
 
 // Generate writes a capture of the scenario to w, in time order, and
