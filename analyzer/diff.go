@@ -101,6 +101,8 @@ const (
 	ChangeDisappeared = "disappeared" // in the first report only
 	ChangeAppeared    = "appeared"    // in the second report only
 	ChangeVerdict     = "verdict"     // in both, with another verdict
+	ChangeOneWay      = "one-way"     // in both, a UDP service whose flows now mostly go one way
+	ChangeTwoWay      = "two-way"     // in both, a UDP service whose flows mostly go both ways again
 )
 
 // Diff is what changed between two reports of the same network, such as
@@ -130,7 +132,11 @@ const (
 // finding by kind, host, port, transport and protocol; a missing entry by
 // host and catalog reference. Missing findings are not repeated among the
 // findings: the missing entries name them by catalog row. The lists are
-// sorted by change (disappeared, appeared, verdict), then host address.
+// sorted by change (disappeared, appeared, verdict, one-way, two-way),
+// then host address. A UDP service whose flows went from mostly both ways
+// to mostly one way (more than half of them never heard from the server:
+// media a firewall now drops on its way back) is a one-way change, and the
+// reverse a two-way change; a change of verdict outranks both.
 type Diff struct {
 	Schema   string          `json:"schema"`
 	Before   DiffSide        `json:"before"`
@@ -161,6 +167,7 @@ type DiffSummary struct {
 	ServicesDisappeared int `json:"services_disappeared"`
 	ServicesAppeared    int `json:"services_appeared"`
 	VerdictsChanged     int `json:"verdicts_changed"`
+	OneWayChanged       int `json:"one_way_changed"` // one-way and two-way changes
 	FindingsDisappeared int `json:"findings_disappeared"`
 	FindingsAppeared    int `json:"findings_appeared"`
 	MissingDisappeared  int `json:"missing_disappeared"`
@@ -182,6 +189,8 @@ type ServiceChange struct {
 	VerdictAfter  string   `json:"verdict_after,omitempty"`
 	FlowsBefore   uint64   `json:"flows_before"`
 	FlowsAfter    uint64   `json:"flows_after"`
+	OneWayBefore  uint64   `json:"one_way_before,omitempty"` // of FlowsBefore, UDP flows the server never sent on
+	OneWayAfter   uint64   `json:"one_way_after,omitempty"`
 	Catalog       []string `json:"catalog,omitempty"` // references of the entries that allow it
 }
 
@@ -253,8 +262,10 @@ func DiffReports(before, after *Report) *Diff {
 			s.ServicesDisappeared++
 		case ChangeAppeared:
 			s.ServicesAppeared++
-		default:
+		case ChangeVerdict:
 			s.VerdictsChanged++
+		default:
+			s.OneWayChanged++
 		}
 	}
 	for _, c := range d.Findings {
@@ -314,10 +325,11 @@ func (d *Diff) diffServices(before, after *Report) {
 			c.VerdictBefore, c.FlowsBefore = x.svc.Verdict, x.svc.Flows
 			d.Services = append(d.Services, c)
 		case x.svc.Verdict != y.svc.Verdict:
-			c := serviceChange(ChangeVerdict, y)
-			c.VerdictBefore, c.FlowsBefore = x.svc.Verdict, x.svc.Flows
-			c.VerdictAfter, c.FlowsAfter = y.svc.Verdict, y.svc.Flows
-			d.Services = append(d.Services, c)
+			d.Services = append(d.Services, bothChange(ChangeVerdict, x, y))
+		case !mostlyOneWay(x.svc) && mostlyOneWay(y.svc):
+			d.Services = append(d.Services, bothChange(ChangeOneWay, x, y))
+		case mostlyOneWay(x.svc) && !mostlyOneWay(y.svc):
+			d.Services = append(d.Services, bothChange(ChangeTwoWay, x, y))
 		}
 	}
 	for k, y := range a {
@@ -333,6 +345,18 @@ func (d *Diff) diffServices(before, after *Report) {
 			comparePortText(x.Port, y.Port), cmp.Compare(x.Transport, y.Transport))
 	})
 }
+
+// bothChange is the change of a service both reports have.
+func bothChange(change string, x, y diffSvc) ServiceChange {
+	c := serviceChange(change, y)
+	c.VerdictBefore, c.FlowsBefore, c.OneWayBefore = x.svc.Verdict, x.svc.Flows, x.svc.OneWay
+	c.VerdictAfter, c.FlowsAfter, c.OneWayAfter = y.svc.Verdict, y.svc.Flows, y.svc.OneWay
+	return c
+}
+
+// mostlyOneWay reports whether more than half of a service's flows are
+// UDP flows its server never sent on.
+func mostlyOneWay(s *Service) bool { return s.OneWay*2 > s.Flows }
 
 func serviceChange(change string, s diffSvc) ServiceChange {
 	c := ServiceChange{
@@ -429,8 +453,12 @@ func changeRank(c string) int {
 		return 0
 	case ChangeAppeared:
 		return 1
+	case ChangeVerdict:
+		return 2
+	case ChangeOneWay:
+		return 3
 	}
-	return 2
+	return 4
 }
 
 // compareHostText orders host addresses as the report does: by their

@@ -106,7 +106,7 @@ func renderDiffText(e *env, w io.Writer, d *analyzer.Diff) error {
 			switch {
 			case col > 0:
 				return st.cell
-			case changes[row] == bad:
+			case changes[row] == bad, changes[row] == analyzer.ChangeOneWay:
 				return st.unexpected
 			case changes[row] == analyzer.ChangeVerdict:
 				return st.mismatch
@@ -115,13 +115,13 @@ func renderDiffText(e *env, w io.Writer, d *analyzer.Diff) error {
 		}
 	}
 
-	writeDiffHeading(&b, st, "Services:", []diffCount{{sm.ServicesDisappeared, "disappeared"}, {sm.ServicesAppeared, "appeared"}, {sm.VerdictsChanged, "changed verdict"}})
+	writeDiffHeading(&b, st, "Services:", []diffCount{{sm.ServicesDisappeared, "disappeared"}, {sm.ServicesAppeared, "appeared"}, {sm.VerdictsChanged, "changed verdict"}, {sm.OneWayChanged, "changed direction"}})
 	if len(d.Services) > 0 {
 		var rows [][]string
 		var changes []string
 		for _, c := range d.Services {
 			rows = append(rows, []string{changeCell(c.Change), diffWho(c.Host, c.Name), diffPort(c.List, c.Port, c.Transport),
-				strings.Join(c.Protocols, ","), diffVerdict(c), fmt.Sprintf("%s → %s", count(c.FlowsBefore), count(c.FlowsAfter)), strings.Join(c.Catalog, " ")})
+				strings.Join(c.Protocols, ","), diffVerdict(c), flowsOneWay(c.FlowsBefore, c.OneWayBefore) + " → " + flowsOneWay(c.FlowsAfter, c.OneWayAfter), strings.Join(c.Catalog, " ")})
 			changes = append(changes, c.Change)
 		}
 		b.WriteString(indent(plainTable(st, []string{"CHANGE", "HOST", "PORT", "PROTOCOL", "VERDICT", "FLOWS", "CATALOG"}, rows, cellStyle(changes, analyzer.ChangeDisappeared)), "  "))
@@ -251,7 +251,7 @@ func diffVerdict(c analyzer.ServiceChange) string {
 	switch c.Change {
 	case analyzer.ChangeDisappeared:
 		return c.VerdictBefore
-	case analyzer.ChangeAppeared:
+	case analyzer.ChangeAppeared, analyzer.ChangeOneWay, analyzer.ChangeTwoWay:
 		return c.VerdictAfter
 	}
 	return c.VerdictBefore + " → " + c.VerdictAfter
@@ -269,7 +269,7 @@ func renderDiffMarkdown(_ *env, w io.Writer, d *analyzer.Diff) error {
 		n           int
 		noun, after string
 	}{
-		{sm.ServicesDisappeared, "service", "disappeared"}, {sm.ServicesAppeared, "service", "appeared"}, {sm.VerdictsChanged, "service", "changed verdict"},
+		{sm.ServicesDisappeared, "service", "disappeared"}, {sm.ServicesAppeared, "service", "appeared"}, {sm.VerdictsChanged, "service", "changed verdict"}, {sm.OneWayChanged, "service", "changed direction"},
 		{sm.FindingsDisappeared, "finding", "disappeared"}, {sm.FindingsAppeared, "finding", "appeared"},
 		{sm.MissingAppeared, "catalog entry", "now missing"}, {sm.MissingDisappeared, "catalog entry", "seen again"},
 	} {
@@ -285,11 +285,14 @@ func renderDiffMarkdown(_ *env, w io.Writer, d *analyzer.Diff) error {
 	mdDiffSection(&b, "Services", "| Change | Host | Port | Protocol | Verdict | Flows before | Flows after | Catalog |\n|---|---|---|---|---|---:|---:|---|", len(d.Services), func(i int) string {
 		c := d.Services[i]
 		change := c.Change
-		if change == analyzer.ChangeVerdict {
+		switch change {
+		case analyzer.ChangeVerdict:
 			change = "changed verdict"
+		case analyzer.ChangeOneWay, analyzer.ChangeTwoWay:
+			change = "went " + change
 		}
-		return fmt.Sprintf("| %s | %s | %s | %s | %s | %d | %d | %s |", change, md(diffWho(c.Host, c.Name)), md(diffPort(c.List, c.Port, c.Transport)),
-			md(strings.Join(c.Protocols, ", ")), md(diffVerdict(c)), c.FlowsBefore, c.FlowsAfter, md(strings.Join(c.Catalog, ", ")))
+		return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |", change, md(diffWho(c.Host, c.Name)), md(diffPort(c.List, c.Port, c.Transport)),
+			md(strings.Join(c.Protocols, ", ")), md(diffVerdict(c)), flowsOneWay(c.FlowsBefore, c.OneWayBefore), flowsOneWay(c.FlowsAfter, c.OneWayAfter), md(strings.Join(c.Catalog, ", ")))
 	})
 	mdDiffSection(&b, "Findings", "| Change | Kind | Host | Port | Protocol | Flows | Why |\n|---|---|---|---|---|---:|---|", len(d.Findings), func(i int) string {
 		c := d.Findings[i]

@@ -65,11 +65,14 @@ func span(first, last time.Time) string {
 
 // flowsText is a service's flow count, with the UDP flows its server
 // never sent on: "9 (3 one-way)".
-func flowsText(s analyzer.Service) string {
-	if s.OneWay == 0 {
-		return count(s.Flows)
+func flowsText(s analyzer.Service) string { return flowsOneWay(s.Flows, s.OneWay) }
+
+// flowsOneWay is a flow count with those of them that went one way.
+func flowsOneWay(flows, oneWay uint64) string {
+	if oneWay == 0 {
+		return count(flows)
 	}
-	return count(s.Flows) + " (" + count(s.OneWay) + " one-way)"
+	return count(flows) + " (" + count(oneWay) + " one-way)"
 }
 
 // stamp formats a time for tables: RFC 3339 with milliseconds, UTC.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lyncaudit/lyncaudit/analyzer"
+	"github.com/lyncaudit/lyncaudit/decoders"
 	"github.com/lyncaudit/lyncaudit/internal/lyncgen"
 	"github.com/lyncaudit/lyncaudit/rules"
 )
@@ -68,8 +69,12 @@ func TestIncidentPostMortem(t *testing.T) {
 // its attempts and its catalog entry is now missing, and none came back.
 func checkIncidentDiff(t *testing.T, truth *lyncgen.Truth, change time.Time) {
 	served, tried := map[string]bool{}, map[string]bool{}
+	oneWay := map[string]bool{} // hosts whose conference media the change cut one way
 	for i := range truth.Flows {
 		f := &truth.Flows[i]
+		if f.Transport == decoders.UDP && f.Blocked && !f.First.Before(change) {
+			oneWay[f.Server.Addr().String()] = true
+		}
 		if !conferencing(f) {
 			continue
 		}
@@ -97,9 +102,15 @@ func checkIncidentDiff(t *testing.T, truth *lyncgen.Truth, change time.Time) {
 		t.Errorf("windows %+v and %+v, want until and since %s", d.Before.Window, d.After.Window, change)
 	}
 	gone, came, missing := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	wentOneWay := map[string]bool{}
 	for _, s := range d.Services {
 		k := s.Host + " " + s.Port
 		switch {
+		case s.Change == analyzer.ChangeOneWay:
+			wentOneWay[s.Host] = true
+			if s.Transport != "udp" || s.Port != "49152-57500" || s.OneWayAfter*2 <= s.FlowsAfter {
+				t.Errorf("%s %s/%s went one-way with %d of %d flows", s.Host, s.Port, s.Transport, s.OneWayAfter, s.FlowsAfter)
+			}
 		case s.Change == analyzer.ChangeDisappeared && s.List == "services":
 			gone[k] = true
 		case s.Change == analyzer.ChangeAppeared && s.List == "attempts":
@@ -127,8 +138,12 @@ func checkIncidentDiff(t *testing.T, truth *lyncgen.Truth, change time.Time) {
 		}
 	}
 
+	if len(oneWay) == 0 || fmt.Sprint(wentOneWay) != fmt.Sprint(oneWay) {
+		t.Errorf("media went one-way on %v; the change cut it on %v", wentOneWay, oneWay)
+	}
+
 	text := runCmd(t, nil, "diff", "before.json", "after.json")
-	for _, want := range []string{"window … → " + change.Format("2006-01-02 15:04:05"), "8057/tcp unanswered", "now missing"} {
+	for _, want := range []string{"window … → " + change.Format("2006-01-02 15:04:05"), "8057/tcp unanswered", "now missing", "one-way"} {
 		if !strings.Contains(text.stdout, want) {
 			t.Errorf("the text diff does not say %q", want)
 		}
