@@ -31,14 +31,17 @@ type htmlChart struct {
 	Legend  []htmlSeries
 	Keys    []htmlMarkerKey // the marker shapes, for the legend
 
-	// Unanswered is a strip under the chart: per bucket, the TCP
-	// connections nobody answered, the trace of a firewall that drops.
-	Unanswered *htmlStrip
+	// Strips are rows of bars under the chart: per bucket, the TCP
+	// connections nobody answered and the UDP flows that went one way,
+	// the traces of a firewall that drops.
+	Strips []*htmlStrip
 }
 
 // htmlStrip is a row of bars on the chart's time axis.
 type htmlStrip struct {
 	H, Y0, Y1, PlotH float64 // the strip's height, its bars' top and base, and the space between
+	Title            string  // shown above it
+	Class            string  // its bars' class
 	Label            string  // for screen readers
 	Peak             string  // the tallest bar's value
 	Bars             []htmlBar
@@ -188,32 +191,43 @@ func newHTMLChart(r *analyzer.Report) *htmlChart {
 			c.Markers = append(c.Markers, newHTMLMarker(&r.Findings[fi], fi, x(i)+bw/2, c.Y0+7+float64(k%markerStack)*markerStep))
 		}
 	}
-	c.Unanswered = unansweredStrip(bs, x, bw, dur)
+	for _, s := range []*htmlStrip{
+		countStrip(bs, x, bw, dur, "unanswered", "TCP connections never answered or refused", "TCP connection", "never answered",
+			func(b analyzer.Bucket) uint64 { return b.Unanswered }),
+		countStrip(bs, x, bw, dur, "one-way", "UDP flows the server never sent on (one-way media)", "UDP flow", "one way",
+			func(b analyzer.Bucket) uint64 { return b.OneWay }),
+	} {
+		if s != nil {
+			c.Strips = append(c.Strips, s)
+		}
+	}
 	c.Label = fmt.Sprintf("Packets and bytes per %s by protocol, %s, with %s marked where they started",
 		durationText(dur), span(start, bs[len(bs)-1].Start.UTC().Add(dur)), plural(uint64(len(c.Markers)), "finding"))
 	return c
 }
 
-// unansweredStrip draws the buckets' unanswered TCP connections as bars
-// scaled to the busiest bucket, or returns nil when there were none.
-func unansweredStrip(bs []analyzer.Bucket, x func(int) float64, bw float64, dur time.Duration) *htmlStrip {
+// countStrip draws a per-bucket count (value) as bars of class scaled to
+// the busiest bucket, titled title, each bar saying "3 <noun>s <how>";
+// it returns nil when every bucket counts zero.
+func countStrip(bs []analyzer.Bucket, x func(int) float64, bw float64, dur time.Duration, class, title, noun, how string, value func(analyzer.Bucket) uint64) *htmlStrip {
 	var peak, total uint64
 	for _, b := range bs {
-		peak = max(peak, b.Unanswered)
-		total += b.Unanswered
+		peak = max(peak, value(b))
+		total += value(b)
 	}
 	if peak == 0 {
 		return nil
 	}
-	st := &htmlStrip{H: 66, Y0: 20, Y1: 62, PlotH: 42, Peak: count(peak)}
-	st.Label = fmt.Sprintf("TCP connections never answered per %s: %s in all, at most %s in one", durationText(dur), count(total), count(peak))
+	st := &htmlStrip{H: 66, Y0: 20, Y1: 62, PlotH: 42, Title: title + ", per bucket", Class: class, Peak: count(peak)}
+	st.Label = fmt.Sprintf("%s per %s: %s in all, at most %s in one", title, durationText(dur), count(total), count(peak))
 	for i, b := range bs {
-		if b.Unanswered == 0 {
+		v := value(b)
+		if v == 0 {
 			continue
 		}
-		h := float64(b.Unanswered) / float64(peak) * (st.Y1 - st.Y0)
+		h := float64(v) / float64(peak) * (st.Y1 - st.Y0)
 		st.Bars = append(st.Bars, htmlBar{X: x(i), Y: st.Y1 - h, W: max(bw-1, 1), H: h,
-			Title: fmt.Sprintf("%s UTC: %s never answered", b.Start.UTC().Format("15:04:05"), plural(b.Unanswered, "TCP connection"))})
+			Title: fmt.Sprintf("%s UTC: %s %s", b.Start.UTC().Format("15:04:05"), plural(v, noun), how)})
 	}
 	return st
 }

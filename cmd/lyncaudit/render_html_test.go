@@ -250,23 +250,31 @@ func TestHTMLSample(t *testing.T) {
 		}
 	})
 
-	t.Run("unanswered strip", func(t *testing.T) {
-		var want int
+	t.Run("strips", func(t *testing.T) {
+		var wantUnanswered, wantOneWay int
 		for _, b := range r.Timeline.Buckets {
 			if b.Unanswered > 0 {
-				want++
+				wantUnanswered++
+			}
+			if b.OneWay > 0 {
+				wantOneWay++
 			}
 		}
-		if want == 0 {
-			t.Fatal("the sample has no unanswered TCP connection (its Office Web Apps port 80 attempt)")
+		if wantUnanswered == 0 || wantOneWay == 0 {
+			t.Fatal("the sample has no unanswered TCP connection (its Office Web Apps port 80 attempt) or no one-way UDP flow")
 		}
 		strips := domAll(doc, func(n *html.Node) bool { return n.Data == "svg" && domHasClass(n, "strip") })
-		if len(strips) != 1 {
-			t.Fatalf("%d unanswered strips, want 1", len(strips))
+		if len(strips) != 2 {
+			t.Fatalf("%d strips, want 2: unanswered TCP and one-way UDP", len(strips))
 		}
-		bars := domAll(strips[0], func(n *html.Node) bool { return domHasClass(n, "unanswered") })
-		if len(bars) != want {
-			t.Errorf("%d bars, %d buckets with unanswered connections", len(bars), want)
+		for i, want := range []struct {
+			class string
+			n     int
+		}{{"unanswered", wantUnanswered}, {"one-way", wantOneWay}} {
+			bars := domAll(strips[i], func(n *html.Node) bool { return n.Data == "rect" && domHasClass(n, want.class) })
+			if len(bars) != want.n {
+				t.Errorf("%d %s bars, %d buckets with some", len(bars), want.class, want.n)
+			}
 		}
 	})
 
