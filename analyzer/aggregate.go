@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/lyncaudit/lyncaudit/decoders"
@@ -500,17 +501,31 @@ func (a *aggregator) connect(h *hostAgg, line *rules.Host, f *Flow, srv netip.Ad
 }
 
 func (a *aggregator) unjudge(f *Flow, srv, cli netip.Addr, ref example, key svcKey, p decoders.Protocol, c Confidence) {
-	k := unjKey{srv, key}
-	sv := a.unjudged[k]
-	if sv == nil {
-		if len(a.unjudged) >= maxUnjudged {
-			a.dropped++
-			return
-		}
-		sv = &svcAgg{key: key}
-		a.unjudged[k] = sv
+	if sv := unjudgedService(a.unjudged, unjKey{srv, key}, &a.dropped); sv != nil {
+		sv.add(f, cli, ref, p, c)
 	}
-	sv.add(f, cli, ref, p, c)
+}
+
+// unjudgedService returns m's service k of a server outside the
+// inventory, making it unless m holds maxUnjudged services already: then
+// it counts the flow in *dropped and returns nil.
+func unjudgedService(m map[unjKey]*svcAgg, k unjKey, dropped *uint64) *svcAgg {
+	sv := m[k]
+	if sv == nil {
+		if len(m) >= maxUnjudged {
+			*dropped++
+			return nil
+		}
+		sv = &svcAgg{key: k.svc}
+		m[k] = sv
+	}
+	return sv
+}
+
+// unjudgedNote is the report's warning about the flows unjudgedService
+// left out.
+func unjudgedNote(dropped uint64) string {
+	return strconv.FormatUint(dropped, 10) + " flows to servers outside the inventory were not summarised: more than " + strconv.Itoa(maxUnjudged) + " such services"
 }
 
 func (a *aggregator) record(f *Flow, ex example, j judgement) {

@@ -106,22 +106,14 @@ func BenchmarkFlowLookup(b *testing.B) {
 // BenchmarkEngineWorkers runs the engine over a generated capture of a
 // few hundred thousand packets held in memory, on one and on two workers.
 func BenchmarkEngineWorkers(b *testing.B) {
-	var buf bytes.Buffer
-	o := lyncgen.Options{Seed: 3, Clients: 50, Calls: 60, Format: lyncgen.FormatPcap}
-	if _, err := lyncgen.Generate(&buf, o); err != nil {
-		b.Fatal(err)
-	}
-	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "gen.inventory")
-	if err != nil {
-		b.Fatal(err)
-	}
+	data, inv, _ := generated(b, lyncgen.Options{Seed: 3, Clients: 50, Calls: 60, Format: lyncgen.FormatPcap})
 	for _, w := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			b.SetBytes(int64(buf.Len()))
+			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			var packets uint64
 			for b.Loop() {
-				r, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "gen.pcap")
+				r, err := capture.NewReader(bytes.NewReader(data), "gen.pcap")
 				if err != nil {
 					b.Fatal(err)
 				}

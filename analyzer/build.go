@@ -28,7 +28,7 @@ func (a *aggregator) report() *Report {
 	slices.SortStableFunc(r.Findings, func(x, y Finding) int { return cmp.Compare(kindRank(y.Kind), kindRank(x.Kind)) })
 	r.Unjudged = unjudgedList(a.unjudged)
 	if a.dropped > 0 {
-		r.Warnings = append(r.Warnings, strconv.FormatUint(a.dropped, 10)+" flows to servers outside the inventory were not summarised: more than "+strconv.Itoa(maxUnjudged)+" such services")
+		r.Warnings = append(r.Warnings, unjudgedNote(a.dropped))
 	}
 	if a.keep {
 		r.Flows = a.records

@@ -591,17 +591,9 @@ func (c *combiner) fromAllowed(refs []EntryRef, from uint16) bool {
 
 func (c *combiner) unjudge(f *combFlow) {
 	port := f.server.Port()
-	k := unjKey{f.server.Addr(), svcKey{port, port, f.t}}
-	sv := c.unjudged[k]
-	if sv == nil {
-		if len(c.unjudged) >= maxUnjudged {
-			c.dropped++
-			return
-		}
-		sv = &svcAgg{key: k.svc}
-		c.unjudged[k] = sv
+	if sv := unjudgedService(c.unjudged, unjKey{f.server.Addr(), svcKey{port, port, f.t}}, &c.dropped); sv != nil {
+		f.addTo(sv, f.client.Addr())
 	}
-	f.addTo(sv, f.client.Addr())
 }
 
 // report builds the combined report.
@@ -815,7 +807,7 @@ func (c *combiner) notes(r *Report) {
 		r.Warnings = append(r.Warnings, "the reports analysed different time windows")
 	}
 	if c.dropped > 0 {
-		r.Warnings = append(r.Warnings, strconv.FormatUint(c.dropped, 10)+" flows to servers outside the inventory were not summarised: more than "+strconv.Itoa(maxUnjudged)+" such services")
+		r.Warnings = append(r.Warnings, unjudgedNote(c.dropped))
 	}
 }
 

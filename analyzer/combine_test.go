@@ -50,21 +50,6 @@ func splitCapture(t testing.TB, data []byte, ss ...sensor) [][]byte {
 	return res
 }
 
-// generated returns the sample capture and its inventory.
-func generated(t testing.TB) ([]byte, *rules.Inventory) {
-	t.Helper()
-	o := lyncgen.SampleOptions()
-	var buf bytes.Buffer
-	if _, err := lyncgen.Generate(&buf, o); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "sample.inventory")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes(), inv
-}
-
 // analyzeCapture analyses one capture with flow records kept.
 func analyzeCapture(t testing.TB, data []byte, name string, inv *rules.Inventory) *Report {
 	t.Helper()
@@ -159,7 +144,7 @@ func TestCombineWithItself(t *testing.T) {
 // the clients' traffic, and holds their combined report to the report of
 // the whole capture: the same flows, services, findings and totals.
 func TestCombineSensors(t *testing.T) {
-	data, inv := generated(t)
+	data, inv, _ := generated(t, lyncgen.SampleOptions())
 	pool := netip.MustParsePrefix("10.10.1.0/24")
 	clients := netip.MustParsePrefix("10.20.0.0/16")
 	touches := func(p netip.Prefix, pk *decoders.Packet) bool { return p.Contains(pk.Src) || p.Contains(pk.Dst) }
@@ -389,17 +374,10 @@ func BenchmarkCombine(b *testing.B) {
 		o    lyncgen.Options
 	}{{"sample", lyncgen.SampleOptions()}, {"200 clients", large}} {
 		b.Run(bc.name, func(b *testing.B) {
-			var buf bytes.Buffer
-			if _, err := lyncgen.Generate(&buf, bc.o); err != nil {
-				b.Fatal(err)
-			}
-			inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(bc.o)), "sample.inventory")
-			if err != nil {
-				b.Fatal(err)
-			}
+			data, inv, _ := generated(b, bc.o)
 			pool := netip.MustParsePrefix("10.10.1.0/24")
 			onPool := func(p *decoders.Packet) bool { return pool.Contains(p.Src) || pool.Contains(p.Dst) }
-			parts := splitCapture(b, buf.Bytes(),
+			parts := splitCapture(b, data,
 				sensor{keep: func(p *decoders.Packet) bool { return onPool(p) || !p.Src.Is4() }},
 				sensor{keep: func(p *decoders.Packet) bool { return !onPool(p) || !p.Src.Is4() }, shift: time.Millisecond})
 			inputs := []ReportFile{{"a.json", analyzeCapture(b, parts[0], "a.pcap", inv)}, {"b.json", analyzeCapture(b, parts[1], "b.pcap", inv)}}

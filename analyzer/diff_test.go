@@ -22,7 +22,7 @@ import (
 // its TLS service a mismatch gone.
 func blockedSample(t testing.TB) (before, after *Report) {
 	t.Helper()
-	data, inv := generated(t)
+	data, inv, _ := generated(t, lyncgen.SampleOptions())
 	before = analyzeCapture(t, data, "before.pcap", inv)
 	var mm netip.AddrPort
 	for _, f := range before.Findings {

@@ -70,9 +70,8 @@ type Source interface {
 // flows over that many goroutines itself.
 type Engine struct {
 	cfg    Config
-	dec    *decoders.Decoder
-	pkt    decoders.Packet
-	frags  *fragments
+	fd     frameDecoder
+	window window
 	shards []*shard
 	now    int64 // latest capture time seen
 	totals Totals
@@ -80,8 +79,50 @@ type Engine struct {
 	first  int64
 	caps   []CaptureInfo
 	cur    *CaptureInfo
+}
 
-	since, until int64 // the time window, Unix nanoseconds; 0 when open
+// window is a time window in Unix nanoseconds; a zero end is open.
+type window struct{ since, until int64 }
+
+// newWindow returns the window from since to until; zero times are open.
+func newWindow(since, until time.Time) window {
+	var w window
+	if !since.IsZero() {
+		w.since = since.UnixNano()
+	}
+	if !until.IsZero() {
+		w.until = until.UnixNano()
+	}
+	return w
+}
+
+// holds reports whether capture time ts is inside the window.
+func (w window) holds(ts int64) bool {
+	return (w.since == 0 || ts >= w.since) && (w.until == 0 || ts < w.until)
+}
+
+// frameDecoder decodes captured frames as the analysis does, into one
+// reused packet, giving later IP fragments their datagram's ports.
+type frameDecoder struct {
+	dec   *decoders.Decoder
+	frags *fragments
+	pkt   decoders.Packet
+}
+
+func newFrameDecoder() frameDecoder {
+	return frameDecoder{dec: decoders.NewDecoder(), frags: newFragments(1 << 16)}
+}
+
+// decode returns the decoded packet, or nil and why it could not be.
+func (d *frameDecoder) decode(cp *capture.Packet) (*decoders.Packet, decoders.Reason) {
+	p := &d.pkt
+	if r := d.dec.Decode(cp.LinkType, cp.Data, p); r != decoders.OK {
+		return nil, r
+	}
+	if p.Fragment.IsFragment() && !d.frags.resolve(p, cp.Timestamp) {
+		return nil, decoders.OrphanFragment
+	}
+	return p, decoders.OK
 }
 
 // NewEngine returns an engine ready for packets.
@@ -96,13 +137,7 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.OnAlert != nil {
 		cfg.Workers = 1 // alerts come in capture order, from one goroutine
 	}
-	e := &Engine{cfg: cfg, dec: decoders.NewDecoder(), frags: newFragments(1 << 16)}
-	if !cfg.Since.IsZero() {
-		e.since = cfg.Since.UnixNano()
-	}
-	if !cfg.Until.IsZero() {
-		e.until = cfg.Until.UnixNano()
-	}
+	e := &Engine{cfg: cfg, fd: newFrameDecoder(), window: newWindow(cfg.Since, cfg.Until)}
 	// Each shard gets its share of the flow cap, so the whole stays under it.
 	for range cfg.Workers {
 		e.shards = append(e.shards, newShard(&e.cfg, max(1, cfg.MaxFlows/cfg.Workers)))
@@ -171,7 +206,7 @@ func (e *Engine) decode(cp *capture.Packet) *decoders.Packet {
 // filter keep it.
 func (e *Engine) accept(cp *capture.Packet) bool {
 	e.countCapture(cp)
-	if (e.since != 0 && cp.Timestamp < e.since) || (e.until != 0 && cp.Timestamp >= e.until) {
+	if !e.window.holds(cp.Timestamp) {
 		e.totals.OutsideWindow++
 		return false
 	}
@@ -185,14 +220,9 @@ func (e *Engine) accept(cp *capture.Packet) bool {
 // decodeAccepted decodes a packet accept kept, returning nil for one that
 // cannot be decoded (counted by reason).
 func (e *Engine) decodeAccepted(cp *capture.Packet) *decoders.Packet {
-	ts := cp.Timestamp
-	p := &e.pkt
-	if r := e.dec.Decode(cp.LinkType, cp.Data, p); r != decoders.OK {
+	p, r := e.fd.decode(cp)
+	if r != decoders.OK {
 		e.undec[r]++
-		return nil
-	}
-	if p.Fragment.IsFragment() && !e.frags.resolve(p, ts) {
-		e.undec[decoders.OrphanFragment]++
 		return nil
 	}
 	e.totals.Decoded++

@@ -119,14 +119,12 @@ type evidenceFlow struct {
 
 // evidenceScan finds the packets of finding flows in the captures again.
 type evidenceScan struct {
-	flows        map[FlowKey][]*evidenceFlow // by five-tuple, earliest first
-	perFlow      int
-	since, until int64 // the report's time window, Unix nanoseconds; 0 when open
-	filter       *filter.Filter
-	dec          *decoders.Decoder
-	pkt          decoders.Packet
-	frags        *fragments
-	written      int
+	flows   map[FlowKey][]*evidenceFlow // by five-tuple, earliest first
+	perFlow int
+	window  window // the report's
+	filter  *filter.Filter
+	fd      frameDecoder
+	written int
 }
 
 // isFinding reports whether a flow verdict makes a finding with packets.
@@ -138,17 +136,12 @@ func isFinding(verdict string) bool {
 // flows, and the others sharing a five-tuple with one, so that a packet
 // is given to the right one when a flow ended and came back.
 func newEvidence(r *Report, perFlow int) (*evidenceScan, error) {
-	ev := &evidenceScan{flows: map[FlowKey][]*evidenceFlow{}, perFlow: perFlow, dec: decoders.NewDecoder(), frags: newFragments(1 << 16)}
+	ev := &evidenceScan{flows: map[FlowKey][]*evidenceFlow{}, perFlow: perFlow, fd: newFrameDecoder()}
 	if r.Flows == nil && slices.ContainsFunc(r.Findings, func(f Finding) bool { return isFinding(f.Kind) }) {
 		return nil, errors.New("evidence: the report holds no flow records; build it with KeepFlows")
 	}
 	if r.Window != nil {
-		if !r.Window.Since.IsZero() {
-			ev.since = r.Window.Since.UnixNano()
-		}
-		if !r.Window.Until.IsZero() {
-			ev.until = r.Window.Until.UnixNano()
-		}
+		ev.window = newWindow(r.Window.Since, r.Window.Until)
 	}
 	if r.Totals.Filter != "" {
 		f, err := filter.Compile(r.Totals.Filter)
@@ -252,22 +245,15 @@ func (ev *evidenceScan) read(rd *capture.Reader, out *capture.Writer, info *Capt
 // or nil. It decodes the packet as the engine does, under the same time
 // window, filter and fragment tracking, and allocates nothing.
 func (ev *evidenceScan) match(cp *capture.Packet) *evidenceFlow {
-	ts := cp.Timestamp
-	if (ev.since != 0 && ts < ev.since) || (ev.until != 0 && ts >= ev.until) {
+	if !ev.window.holds(cp.Timestamp) || (ev.filter != nil && !ev.filter.Match(cp.LinkType, cp.Data)) {
 		return nil
 	}
-	if ev.filter != nil && !ev.filter.Match(cp.LinkType, cp.Data) {
-		return nil
-	}
-	p := &ev.pkt
-	if ev.dec.Decode(cp.LinkType, cp.Data, p) != decoders.OK {
-		return nil
-	}
-	if p.Fragment.IsFragment() && !ev.frags.resolve(p, ts) {
+	p, _ := ev.fd.decode(cp)
+	if p == nil {
 		return nil
 	}
 	k, _ := keyOf(p)
-	f := ev.lookup(&k, ts)
+	f := ev.lookup(&k, cp.Timestamp)
 	if f == nil {
 		return nil
 	}

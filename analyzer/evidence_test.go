@@ -74,6 +74,28 @@ func readEvidence(t *testing.T, b []byte) (pkts []evidencePacket, section string
 	return pkts, ng.SectionInfo().Comment, r.LinkTypes()
 }
 
+// evidencePayloads writes the evidence of rep, analysed from the named
+// capture, keeping perFlow packets of each flow, and returns its packets
+// as read back with the payload each one decodes to.
+func evidencePayloads(t *testing.T, rep *Report, name string, perFlow int) ([]evidencePacket, []string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := WriteEvidence(&buf, rep, []string{name}, perFlow); err != nil {
+		t.Fatal(err)
+	}
+	pkts, _, _ := readEvidence(t, buf.Bytes())
+	dec := decoders.NewDecoder()
+	payloads := make([]string, 0, len(pkts))
+	for _, p := range pkts {
+		var d decoders.Packet
+		if r := dec.Decode(p.LinkType, p.Data, &d); r != decoders.OK {
+			t.Fatalf("evidence packet does not decode: %v", r)
+		}
+		payloads = append(payloads, string(d.Payload))
+	}
+	return pkts, payloads
+}
+
 // analyzeFiles runs the engine with cfg, keeping flow records, over the
 // named capture files, as the command does.
 func analyzeFiles(t testing.TB, cfg Config, names ...string) *Report {
@@ -384,19 +406,8 @@ func TestWriteEvidenceFlowsSharingATuple(t *testing.T) {
 			if len(rep.Flows) != tt.records {
 				t.Fatalf("%d flow records, want %d: %+v", len(rep.Flows), tt.records, rep.Flows)
 			}
-			var buf bytes.Buffer
-			if _, err := WriteEvidence(&buf, rep, []string{name}, 1); err != nil {
-				t.Fatal(err)
-			}
-			pkts, _, _ := readEvidence(t, buf.Bytes())
-			dec := decoders.NewDecoder()
-			var got []string
+			pkts, got := evidencePayloads(t, rep, name, 1)
 			for _, p := range pkts {
-				var d decoders.Packet
-				if r := dec.Decode(p.LinkType, p.Data, &d); r != decoders.OK {
-					t.Fatalf("evidence packet does not decode: %v", r)
-				}
-				got = append(got, string(d.Payload))
 				if want := "lyncaudit: unexpected 53/udp on 10.0.0.1 (director): the catalog lists no 53/udp for director"; p.comment != want {
 					t.Errorf("comment %q, want %q", p.comment, want)
 				}
@@ -480,21 +491,7 @@ func TestWriteEvidenceWindowAndFilter(t *testing.T) {
 			if tt.until != 0 {
 				cfg.Until = t0.Add(tt.until)
 			}
-			rep := analyzeFiles(t, cfg, name)
-			var buf bytes.Buffer
-			if _, err := WriteEvidence(&buf, rep, []string{name}, 0); err != nil {
-				t.Fatal(err)
-			}
-			ev, _, _ := readEvidence(t, buf.Bytes())
-			dec := decoders.NewDecoder()
-			var got []string
-			for _, p := range ev {
-				var d decoders.Packet
-				if r := dec.Decode(p.LinkType, p.Data, &d); r != decoders.OK {
-					t.Fatalf("evidence packet does not decode: %v", r)
-				}
-				got = append(got, string(d.Payload))
-			}
+			_, got := evidencePayloads(t, analyzeFiles(t, cfg, name), name, 0)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("wrote %q, want %q", got, tt.want)
 			}

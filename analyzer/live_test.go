@@ -18,16 +18,8 @@ import (
 // inventory.
 func samplePackets(t *testing.T) ([]capture.Packet, *rules.Inventory) {
 	t.Helper()
-	var buf bytes.Buffer
-	o := lyncgen.SampleOptions()
-	if _, err := lyncgen.Generate(&buf, o); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "sample.inventory")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := capture.NewReader(&buf, "sample.pcapng")
+	data, inv, _ := generated(t, lyncgen.SampleOptions())
+	r, err := capture.NewReader(bytes.NewReader(data), "sample.pcapng")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/lyncaudit/lyncaudit/analyzer/capture"
 	"github.com/lyncaudit/lyncaudit/internal/lyncgen"
-	"github.com/lyncaudit/lyncaudit/rules"
 )
 
 // TestWorkersGiveTheSameReport analyses one generated capture on one
@@ -18,16 +17,9 @@ import (
 // worker counts its own), so it is left out.
 func TestWorkersGiveTheSameReport(t *testing.T) {
 	o := lyncgen.Options{Seed: 7, Clients: 40, Calls: 30, Duration: 4 * time.Minute}
-	var capBuf bytes.Buffer
-	if _, err := lyncgen.Generate(&capBuf, o); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "gen.inventory")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, inv, _ := generated(t, o)
 	report := func(workers int) []byte {
-		r, err := capture.NewReader(bytes.NewReader(capBuf.Bytes()), "gen.pcapng")
+		r, err := capture.NewReader(bytes.NewReader(data), "gen.pcapng")
 		if err != nil {
 			t.Fatal(err)
 		}

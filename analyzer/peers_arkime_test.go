@@ -86,17 +86,8 @@ func TestReadArkime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.test, func(t *testing.T) {
-			name := filepath.Join(sharedCaptures, "arkime", tt.test+".expected.test")
-			data, err := os.ReadFile(name)
-			if err != nil {
-				t.Skipf("shared captures not found: %v", err)
-			}
-			claims, err := readArkime(name, data)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var got []string
-			for _, c := range claims {
+			for _, c := range peerResult(t, filepath.Join("arkime", tt.test+".expected.test"), readArkime) {
 				got = append(got, c.tuples[0].String()+" "+c.key)
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -174,21 +173,6 @@ func looseAddrs(s string) ([]netip.Addr, error) {
 	return addrs, nil
 }
 
-// ndpiResult reads one of the shared nDPI result files, or skips.
-func ndpiResult(t *testing.T, capture string) []peerClaim {
-	t.Helper()
-	name := filepath.Join(sharedCaptures, "ndpi", capture+".expected.out")
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Skipf("shared captures not found: %v", err)
-	}
-	claims, err := readNDPI(name, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return claims
-}
-
 func TestReadNDPI(t *testing.T) {
 	tests := []struct {
 		capture string
@@ -212,7 +196,7 @@ func TestReadNDPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			claims := ndpiResult(t, tt.capture)
+			claims := peerResult(t, filepath.Join("ndpi", tt.capture+".expected.out"), readNDPI)
 			if len(claims) != tt.flows {
 				t.Errorf("%d TCP/UDP flows, want %d", len(claims), tt.flows)
 			}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -194,17 +193,8 @@ func TestReadSuricata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.test, func(t *testing.T) {
-			name := filepath.Join(sharedCaptures, "suricata-verify", tt.test+".expected.test.yaml")
-			data, err := os.ReadFile(name)
-			if err != nil {
-				t.Skipf("shared captures not found: %v", err)
-			}
-			claims, err := readSuricata(name, data)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var got []string
-			for _, c := range claims {
+			for _, c := range peerResult(t, filepath.Join("suricata-verify", tt.test+".expected.test.yaml"), readSuricata) {
 				got = append(got, fmt.Sprint(c.count, " ", c.tr, " ", c.key))
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {

@@ -175,6 +175,22 @@ func readPeerClaims(t *testing.T, capture string) (claims []peerClaim, peers []s
 	return claims, peers
 }
 
+// peerResult reads one expected output under the shared captures with
+// read, or skips: the captures live beside the project, not in it.
+func peerResult(t *testing.T, rel string, read func(name string, data []byte) ([]peerClaim, error)) []peerClaim {
+	t.Helper()
+	name := filepath.Join(sharedCaptures, rel)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Skipf("shared captures not found: %v", err)
+	}
+	claims, err := read(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return claims
+}
+
 // ourFlows indexes a report's flows by five-tuple.
 type ourFlows struct {
 	byTuple map[tuple][]FlowRecord

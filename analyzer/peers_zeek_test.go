@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -184,21 +183,6 @@ func readZeekEvents(name string, data []byte) ([]peerClaim, error) {
 	return claims, nil
 }
 
-// zeekResult reads one shared Zeek baseline with read, or skips.
-func zeekResult(t *testing.T, file string, read func(string, []byte) ([]peerClaim, error)) []peerClaim {
-	t.Helper()
-	name := filepath.Join(sharedCaptures, "zeek", file)
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Skipf("shared captures not found: %v", err)
-	}
-	claims, err := read(name, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return claims
-}
-
 func TestReadZeek(t *testing.T) {
 	tests := []struct {
 		file string
@@ -225,7 +209,7 @@ func TestReadZeek(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var got []string
-			for _, c := range zeekResult(t, tt.file, tt.read) {
+			for _, c := range peerResult(t, filepath.Join("zeek", tt.file), tt.read) {
 				if c.peer != "zeek" || c.where == "" {
 					t.Errorf("claim %+v", c)
 				}

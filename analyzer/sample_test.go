@@ -14,6 +14,22 @@ import (
 	"github.com/lyncaudit/lyncaudit/rules"
 )
 
+// generated writes a capture with o and returns it, the inventory the
+// generator wrote for it, and its ground truth.
+func generated(t testing.TB, o lyncgen.Options) ([]byte, *rules.Inventory, *lyncgen.Truth) {
+	t.Helper()
+	var buf bytes.Buffer
+	truth, err := lyncgen.Generate(&buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "sample.inventory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), inv, truth
+}
+
 // analyzeGenerated generates a capture with o, analyses it with the
 // inventory the generator wrote for it, and returns the report and the
 // generator's ground truth.
@@ -26,16 +42,8 @@ func analyzeGenerated(t testing.TB, o lyncgen.Options) (*Report, *lyncgen.Truth)
 // inventory and KeepFlows.
 func analyzeGeneratedWith(t testing.TB, o lyncgen.Options, cfg Config) (*Report, *lyncgen.Truth) {
 	t.Helper()
-	var buf bytes.Buffer
-	truth, err := lyncgen.Generate(&buf, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := rules.ParseInventory(strings.NewReader(lyncgen.Inventory(o)), "sample.inventory")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := capture.NewReader(&buf, "sample.pcapng")
+	data, inv, truth := generated(t, o)
+	r, err := capture.NewReader(bytes.NewReader(data), "sample.pcapng")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lyncaudit/lyncaudit/decoders"
@@ -119,11 +120,7 @@ func (t *timeline) packet(f *Flow, ts int64, wire int) {
 	c := &b.protos[f.class.protocol()]
 	c.Packets++
 	c.Bytes += uint64(wire)
-	var roles rules.RoleSet
-	if h := f.hosts[f.server]; h != nil {
-		roles = h.Roles
-	}
-	b.count(roles, 1, uint64(wire))
+	b.count(serverRoles(f), 1, uint64(wire))
 }
 
 // flow counts every packet of f so far, in the bucket of its first packet.
@@ -134,11 +131,15 @@ func (t *timeline) flow(f *Flow) {
 	c := &b.protos[f.class.protocol()]
 	c.Packets += p
 	c.Bytes += by
-	var roles rules.RoleSet
+	b.count(serverRoles(f), p, by)
+}
+
+// serverRoles returns the inventory roles of f's server; none outside it.
+func serverRoles(f *Flow) rules.RoleSet {
 	if h := f.hosts[f.server]; h != nil {
-		roles = h.Roles
+		return h.Roles
 	}
-	b.count(roles, p, by)
+	return 0
 }
 
 // ended notes a flow that has ended: a TCP connection its server never
@@ -233,13 +234,5 @@ func (t *timeline) report(findings []Finding) *Timeline {
 	return out
 }
 
-func joinRoles(r rules.RoleSet) string {
-	s := ""
-	for i, role := range r.Roles() {
-		if i > 0 {
-			s += "+"
-		}
-		s += role.String()
-	}
-	return s
-}
+// joinRoles names a role set as the timeline's roles do: "frontend+mediation".
+func joinRoles(r rules.RoleSet) string { return strings.Join(roleIDs(r), "+") }

@@ -1,6 +1,10 @@
 package decoders
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/gopacket/gopacket/layers"
+)
 
 // Tuple is a packet's five-tuple as Quick reads it: addresses in 16 bytes
 // (IPv4 as IPv4-mapped IPv6), ports and transport.
@@ -20,35 +24,35 @@ type Tuple struct {
 // fails or describes the same five-tuple: a reader can use it to send
 // the frame to whoever decodes it.
 func Quick(lt LinkType, b []byte, t *Tuple) bool {
-	var et uint16
+	var et layers.EthernetType
 	switch lt {
-	case 1:
+	case layers.LinkTypeEthernet:
 		if len(b) < 14 {
 			return false
 		}
-		et, b = binary.BigEndian.Uint16(b[12:14]), b[14:]
-		for et == 0x8100 || et == 0x88a8 || et == 0x9100 {
+		et, b = layers.EthernetType(binary.BigEndian.Uint16(b[12:14])), b[14:]
+		for et == etherTypeDot1Q || et == etherTypeQinQ || et == etherTypeQinQOld {
 			if len(b) < 4 {
 				return false
 			}
-			et, b = binary.BigEndian.Uint16(b[2:4]), b[4:]
+			et, b = layers.EthernetType(binary.BigEndian.Uint16(b[2:4])), b[4:]
 		}
-	case 101, 12, 14:
+	case layers.LinkTypeRaw, linkTypeRawBSD, linkTypeRawOpenBSD:
 		if len(b) == 0 {
 			return false
 		}
 		switch b[0] >> 4 {
 		case 4:
-			et = 0x0800
+			et = layers.EthernetTypeIPv4
 		case 6:
-			et = 0x86dd
+			et = layers.EthernetTypeIPv6
 		}
 	default:
 		return false
 	}
 	var l4 []byte
 	switch et {
-	case 0x0800:
+	case layers.EthernetTypeIPv4:
 		if len(b) < 20 || b[0]>>4 != 4 {
 			return false
 		}
@@ -63,13 +67,13 @@ func Quick(lt LinkType, b []byte, t *Tuple) bool {
 		t.Src = [16]byte{10: 0xff, 11: 0xff, 12: b[12], 13: b[13], 14: b[14], 15: b[15]}
 		t.Dst = [16]byte{10: 0xff, 11: 0xff, 12: b[16], 13: b[17], 14: b[18], 15: b[19]}
 		l4 = b[size:]
-	case 0x86dd:
-		if len(b) < 44 || b[0]>>4 != 6 {
+	case layers.EthernetTypeIPv6:
+		if len(b) < ipv6Header+4 || b[0]>>4 != 6 {
 			return false
 		}
 		t.Transport, t.V6 = Transport(b[6]), true
 		t.Src, t.Dst = [16]byte(b[8:24]), [16]byte(b[24:40])
-		l4 = b[40:]
+		l4 = b[ipv6Header:]
 	default:
 		return false
 	}

@@ -203,7 +203,7 @@ func (t *tlsState) walk(s *State, d Dir, p []byte) {
 func (t *tlsState) record(s *State, d Dir) {
 	w := &t.dirs[d]
 	if w.recType < tlsChangeCipherSpec || w.recType > tlsHeartbeat ||
-		w.recVer < verSSL3 || w.recVer > verTLS12 || w.recLeft == 0 || w.recLeft > maxTLSRecord {
+		!tlsVersionOK(w.recVer) || w.recLeft == 0 || w.recLeft > maxTLSRecord {
 		t.fault(s, d)
 		return
 	}
@@ -521,7 +521,7 @@ func sslv2ClientHello(p []byte) (size int, ok bool) {
 		if challenge < 16 || challenge > 32 {
 			return 0, false
 		}
-	case version >= verSSL3 && version <= verTLS12:
+	case tlsVersionOK(version):
 		if challenge != 32 {
 			return 0, false
 		}

@@ -74,8 +74,8 @@ type helloInfo struct {
 // isGREASE reports whether v is an RFC 8701 reserved value (0x?A?A).
 func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
-// tlsVersionOK reports whether v is a TLS client or server version in a
-// hello: SSL 3.0 to TLS 1.2 (TLS 1.3 keeps 1.2 here).
+// tlsVersionOK reports whether v is a version a TLS hello or record header
+// may carry: SSL 3.0 to TLS 1.2 (TLS 1.3 keeps 1.2 there).
 func tlsVersionOK(v uint16) bool { return v >= verSSL3 && v <= verTLS12 }
 
 // dtlsVersionOK reports whether v is DTLS 1.0 or 1.2 (DTLS 1.3 keeps 1.2 here).
@@ -87,18 +87,10 @@ func dtlsVersionOK(v uint16) bool { return v == verDTLS10 || v == verDTLS12 }
 // compression methods check out. DTLS hellos carry a cookie after the
 // session ID.
 func parseClientHello(b []byte, complete, dtls bool) (h helloInfo) {
-	if len(b) < 2+32+1 {
-		return h.cut(complete)
+	p, ok := h.start(b, complete, dtls)
+	if !ok {
+		return h
 	}
-	h.version = binary.BigEndian.Uint16(b)
-	if !dtls && !tlsVersionOK(h.version) || dtls && !dtlsVersionOK(h.version) {
-		return h.bad()
-	}
-	p := 2 + 32
-	if b[p] > 32 { // session_id
-		return h.bad()
-	}
-	p += 1 + int(b[p])
 	if dtls {
 		if p >= len(b) {
 			return h.cut(complete)
@@ -147,18 +139,10 @@ func parseClientHello(b []byte, complete, dtls bool) (h helloInfo) {
 
 // parseServerHello reads a ServerHello body, as parseClientHello does.
 func parseServerHello(b []byte, complete, dtls bool) (h helloInfo) {
-	if len(b) < 2+32+1 {
-		return h.cut(complete)
+	p, ok := h.start(b, complete, dtls)
+	if !ok {
+		return h
 	}
-	h.version = binary.BigEndian.Uint16(b)
-	if !dtls && !tlsVersionOK(h.version) || dtls && !dtlsVersionOK(h.version) {
-		return h.bad()
-	}
-	p := 2 + 32
-	if b[p] > 32 { // session_id
-		return h.bad()
-	}
-	p += 1 + int(b[p])
 	if p+3 > len(b) {
 		return h.cut(complete)
 	}
@@ -169,6 +153,23 @@ func parseServerHello(b []byte, complete, dtls bool) (h helloInfo) {
 	h.verdict = helloOK
 	h.walkExtensions(b[p+3:], complete, false)
 	return h
+}
+
+// start reads the fields both hellos open with: the version, the 32-byte
+// random and the session ID. It returns the offset after the session ID,
+// or ok false with h's verdict set as cut or bad would set it.
+func (h *helloInfo) start(b []byte, complete, dtls bool) (p int, ok bool) {
+	if len(b) < 2+32+1 {
+		*h = h.cut(complete)
+		return 0, false
+	}
+	h.version = binary.BigEndian.Uint16(b)
+	sid := int(b[2+32]) // session_id length
+	if !dtls && !tlsVersionOK(h.version) || dtls && !dtlsVersionOK(h.version) || sid > 32 {
+		*h = h.bad()
+		return 0, false
+	}
+	return 2 + 32 + 1 + sid, true
 }
 
 // cut returns h for bytes that end before the hello's fixed fields do:

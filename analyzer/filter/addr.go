@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -109,24 +110,16 @@ func (p *parser) ipv4Prim(q qual, t token) (prim, error) {
 	if err := p.checkV4Proto(q, t); err != nil {
 		return prim{}, err
 	}
-	mask := prefixMask(bits, 4)
+	mask := net.CIDRMask(bits, 32)
 	end := t.pos + len(t.text)
 	masked := false
 	switch n := p.peek(); {
 	case n.kind == tokSlash:
-		p.next()
-		lt := p.next()
-		if lt.kind != tokWord || !isDigits(lt.text) {
-			return prim{}, p.unexpected(lt)
-		}
-		l, err := p.number(lt)
+		l, lend, err := p.maskLength(32)
 		if err != nil {
 			return prim{}, err
 		}
-		if l > 32 {
-			return prim{}, errorAt(lt.pos, ErrInvalid, "invalid mask length "+strconv.Quote(lt.text), ": above 32")
-		}
-		mask, masked, end = prefixMask(int(l), 4), true, lt.pos+len(lt.text)
+		mask, masked, end = net.CIDRMask(l, 32), true, lend
 	case isWord(n, "mask"):
 		p.next()
 		mt := p.next()
@@ -139,14 +132,7 @@ func (p *parser) ipv4Prim(q qual, t token) (prim, error) {
 		}
 		mask, masked, end = m, true, mt.pos+len(mt.text)
 	}
-	text := p.src[t.pos:end]
-	if masked && q.addr != addrNet {
-		return prim{}, errorAt(t.pos, ErrInvalid, "invalid "+strconv.Quote(text), ": a mask needs net in front (net "+text+")")
-	}
-	if hostBits(addr, mask) {
-		return prim{}, errorAt(t.pos, ErrInvalid, "invalid network "+strconv.Quote(text), ": host bits are set")
-	}
-	return hostPrim(addr, mask, q.addr == addrNet || bits < 32), nil
+	return networkPrim(q, t.pos, p.src[t.pos:end], addr, mask, masked, q.addr == addrNet || bits < 32)
 }
 
 // parseIPv4 reads a dotted address of two to four decimal parts; a
@@ -180,19 +166,9 @@ func (p *parser) ipv6Prim(q qual, t token) (prim, error) {
 	}
 	bits, end := 128, t.pos+len(t.text)
 	if p.peek().kind == tokSlash {
-		p.next()
-		lt := p.next()
-		if lt.kind != tokWord || !isDigits(lt.text) {
-			return prim{}, p.unexpected(lt)
-		}
-		l, err := p.number(lt)
-		if err != nil {
+		if bits, end, err = p.maskLength(128); err != nil {
 			return prim{}, err
 		}
-		if l > 128 {
-			return prim{}, errorAt(lt.pos, ErrInvalid, "invalid mask length "+strconv.Quote(lt.text), ": above 128")
-		}
-		bits, end = int(l), lt.pos+len(lt.text)
 	}
 	text := p.src[t.pos:end]
 	switch {
@@ -202,15 +178,40 @@ func (p *parser) ipv6Prim(q qual, t token) (prim, error) {
 		return prim{}, p.qualError(q, t.pos, text, "ip qualifies IPv4 addresses; write ip6")
 	case q.proto == protoTCP || q.proto == protoUDP:
 		return prim{}, p.qualError(q, t.pos, text, "tcp and udp qualify only port and portrange")
-	case bits != 128 && q.addr != addrNet:
-		return prim{}, errorAt(t.pos, ErrInvalid, "invalid "+strconv.Quote(text), ": a mask needs net in front (net "+text+")")
 	}
 	a16 := a.As16()
-	addr, mask := a16[:], prefixMask(bits, 16)
-	if hostBits(addr, mask) {
-		return prim{}, errorAt(t.pos, ErrInvalid, "invalid network "+strconv.Quote(text), ": host bits are set")
+	return networkPrim(q, t.pos, text, a16[:], net.CIDRMask(bits, 128), bits != 128, q.addr == addrNet)
+}
+
+// maskLength reads the "/len" at the current token, len at most limit,
+// and returns len and the end of its text.
+func (p *parser) maskLength(limit int) (bits, end int, err error) {
+	p.next()
+	lt := p.next()
+	if lt.kind != tokWord || !isDigits(lt.text) {
+		return 0, 0, p.unexpected(lt)
 	}
-	return hostPrim(addr, mask, q.addr == addrNet), nil
+	l, err := p.number(lt)
+	if err != nil {
+		return 0, 0, err
+	}
+	if l > uint32(limit) {
+		return 0, 0, errorAt(lt.pos, ErrInvalid, "invalid mask length "+strconv.Quote(lt.text), ": above "+strconv.Itoa(limit))
+	}
+	return int(l), lt.pos + len(lt.text), nil
+}
+
+// networkPrim finishes an IPv4 or IPv6 host or net written as text at
+// pos: a mask (masked) needs net in front, and the address must have no
+// bits outside it.
+func networkPrim(q qual, pos int, text string, addr, mask []byte, masked, isNet bool) (prim, error) {
+	if masked && q.addr != addrNet {
+		return prim{}, errorAt(pos, ErrInvalid, "invalid "+strconv.Quote(text), ": a mask needs net in front (net "+text+")")
+	}
+	if hostBits(addr, mask) {
+		return prim{}, errorAt(pos, ErrInvalid, "invalid network "+strconv.Quote(text), ": host bits are set")
+	}
+	return hostPrim(addr, mask, isNet), nil
 }
 
 // rangePrim builds a port range from "lo-hi"; tcpdump swaps a range
@@ -274,24 +275,8 @@ func (p *parser) qualError(q qual, pos int, text, why string) error {
 }
 
 // hostPrim builds a host or net primitive.
-func hostPrim(addr, mask []byte, net bool) prim {
-	return prim{kind: primHost, addr: addr, mask: mask, net: net}
-}
-
-// prefixMask returns a mask of n bytes with its first bits ones set.
-func prefixMask(bits, n int) []byte {
-	m := make([]byte, n)
-	for i := range m {
-		switch {
-		case bits >= 8:
-			m[i] = 0xff
-			bits -= 8
-		case bits > 0:
-			m[i] = byte(0xff << (8 - bits))
-			bits = 0
-		}
-	}
-	return m
+func hostPrim(addr, mask []byte, isNet bool) prim {
+	return prim{kind: primHost, addr: addr, mask: mask, net: isNet}
 }
 
 // hostBits reports whether addr has bits set outside mask.

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -99,29 +100,21 @@ func (p *prim) String() string {
 		}
 		b.WriteString(s)
 	}
+	// Qualifiers a kind of primitive cannot take stay zero (protoAny,
+	// dirAny), whose names are empty and write nothing.
+	word(protoNames[p.proto])
+	word(dirNames[p.dir])
 	switch p.kind {
-	case primLink:
-		word(protoNames[p.proto])
-		return b.String()
 	case primVLAN:
 		word("vlan")
 		if p.num >= 0 {
 			word(strconv.Itoa(p.num))
 		}
-		return b.String()
 	case primProto:
-		if p.abbrev {
-			word(protoNames[p.proto])
-			return b.String()
+		if !p.abbrev {
+			word("proto")
+			word(strconv.Itoa(p.num))
 		}
-		word(protoNames[p.proto])
-		word("proto")
-		word(strconv.Itoa(p.num))
-		return b.String()
-	}
-	word(protoNames[p.proto])
-	word(dirNames[p.dir])
-	switch p.kind {
 	case primPort:
 		if p.ranged {
 			word("portrange")
@@ -138,44 +131,17 @@ func (p *prim) String() string {
 
 // hostString writes an address under a mask as "host A", "net A/len" or,
 // for a mask that is not a prefix, "net A mask M".
-func hostString(addr, mask []byte, net bool) string {
+func hostString(addr, mask []byte, isNet bool) string {
 	a, _ := netip.AddrFromSlice(addr)
-	ones, full := prefixLen(mask)
-	if ones == len(mask)*8 && !net {
-		return "host " + a.String()
-	}
-	if !full {
+	ones, bits := net.IPMask(mask).Size()
+	switch {
+	case bits == 0: // not a prefix
 		m, _ := netip.AddrFromSlice(mask)
 		return "net " + a.String() + " mask " + m.String()
+	case ones == bits && !isNet:
+		return "host " + a.String()
 	}
 	return "net " + a.String() + "/" + strconv.Itoa(ones)
-}
-
-// prefixLen returns the number of leading one bits of mask, and whether
-// the mask is exactly that prefix.
-func prefixLen(mask []byte) (ones int, prefix bool) {
-	i := 0
-	for i < len(mask) && mask[i] == 0xff {
-		i++
-	}
-	ones = i * 8
-	if i == len(mask) {
-		return ones, true
-	}
-	c := mask[i]
-	for c&0x80 != 0 {
-		ones++
-		c <<= 1
-	}
-	if c != 0 {
-		return ones, false
-	}
-	for _, rest := range mask[i+1:] {
-		if rest != 0 {
-			return ones, false
-		}
-	}
-	return ones, true
 }
 
 // String writes the expression in normal form. And and or have equal

@@ -29,23 +29,20 @@ func Compile(expr string) (*Filter, error) {
 	}
 	f := &Filter{tree: tree}
 	for i := range layouts {
-		if tree == nil {
-			f.progs[i] = emit(condTrue)
-			f.runs[i] = dense(f.progs[i])
-			continue
-		}
-		g := generator{l: &layouts[i]}
-		c, err := g.lower(tree)
-		if err != nil {
-			f.errs[i] = err
-			continue
+		c := condTrue
+		if tree != nil {
+			g := generator{l: &layouts[i]}
+			if c, err = g.lower(tree); err != nil {
+				f.errs[i] = err
+				continue
+			}
 		}
 		f.progs[i] = emit(c)
-		f.runs[i] = dense(f.progs[i])
 		if n := len(f.progs[i]); n > maxInstructions {
 			return nil, &Error{Column: 1, Err: ErrUnsupported, msg: fmt.Sprintf(
 				"expression too long at column 1: %d instructions for %s, and the kernel takes %d", n, layouts[i].name, maxInstructions)}
 		}
+		f.runs[i] = dense(f.progs[i])
 	}
 	return f, nil
 }

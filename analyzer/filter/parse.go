@@ -301,13 +301,10 @@ func (p *parser) head() (*node, qual, error) {
 	if t := p.peek(); isWord(t, "src") || isWord(t, "dst") {
 		p.next()
 		hasDir = true
+		other := "dst"
 		q.dir = dirSrc
 		if t.text == "dst" {
-			q.dir = dirDst
-		}
-		other := "dst"
-		if t.text == "dst" {
-			other = "src"
+			q.dir, other = dirDst, "src"
 		}
 		if op, ok := binop(p.peek()); ok && isWord(p.peekAt(1), other) {
 			p.next()

@@ -25,8 +25,9 @@ same addresses, ports and transport, first seen within a second) counts
 once, with the record that has more packets. Services, findings, servers
 outside the inventory and flow totals are computed again from the unique
 flows; a catalog entry is missing when it is missing in every report that
-lists the host. Frames outside any flow and the timeline are added up over
-the sensors. See docs/diff-merge.md.
+lists the host. Frames outside any flow are added up over the sensors; the
+timeline is the sensors' added up, less the copies of the flows several
+saw. See docs/diff-merge.md.
 
 Exit status: 0 when the reports were combined, 2 on bad usage or a report
 that cannot be merged (not a lyncaudit report, no flow records, another

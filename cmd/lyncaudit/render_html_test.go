@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-// sampleReport analyses the bundled sample as the command line does, with
+// analyzeSample analyses the bundled sample as the command line does, with
 // one worker, and reads back its JSON report.
 func analyzeSample(t testing.TB) *analyzer.Report {
 	t.Helper()

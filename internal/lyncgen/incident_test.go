@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -403,21 +401,8 @@ func TestIncidentTshark(t *testing.T) {
 	}
 	o := incidentOptions()
 	o.Calls = 4 // the conferences are what the test is about; fewer calls keep tshark quick
-	capture, truth := generate(t, o)
-	file := filepath.Join(t.TempDir(), "incident.pcapng")
-	if err := os.WriteFile(file, capture, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) string {
-		t.Helper()
-		args = append([]string{"-n", "-r", file, "-o", "rtp.heuristic_rtp:TRUE",
-			"-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"}, args...)
-		out, err := exec.Command(tshark, args...).Output()
-		if err != nil {
-			t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
-		}
-		return string(out)
-	}
+	file, truth := generateFile(t, "incident.pcapng", o)
+	run := tsharkOn(t, tshark, file)
 	if phs := run("-q", "-z", "io,phs"); strings.Contains(phs, "_ws.malformed") {
 		t.Errorf("malformed packets:\n%s", phs)
 	}

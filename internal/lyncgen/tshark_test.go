@@ -1,7 +1,6 @@
 package lyncgen
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -10,20 +9,23 @@ import (
 	"testing"
 )
 
-// TestTshark has Wireshark dissect the sample: the protocol hierarchy
-// must show what the scenario writes, and the expert report must hold no
-// error (no malformed packet, no bad checksum). Skipped without tshark.
-func TestTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
+// generateFile writes a capture with o to a file called name in a
+// directory of the test's, for the tools that read only files.
+func generateFile(t *testing.T, name string, o Options) (string, *Truth) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	truth, err := GenerateFile(file, o)
 	if err != nil {
-		t.Skip("tshark is not installed")
-	}
-	capture, _ := generate(t, SampleOptions())
-	file := filepath.Join(t.TempDir(), "sample.pcapng")
-	if err := os.WriteFile(file, capture, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := func(args ...string) string {
+	return file, truth
+}
+
+// tsharkOn returns a function that runs tshark on file with more
+// arguments and returns its output: RTP looked for by heuristics too, and
+// every checksum checked, so that a bad one shows as an expert error.
+func tsharkOn(t *testing.T, tshark, file string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		args = append([]string{"-n", "-r", file, "-o", "rtp.heuristic_rtp:TRUE",
 			"-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"}, args...)
@@ -33,6 +35,18 @@ func TestTshark(t *testing.T) {
 		}
 		return string(out)
 	}
+}
+
+// TestTshark has Wireshark dissect the sample: the protocol hierarchy
+// must show what the scenario writes, and the expert report must hold no
+// error (no malformed packet, no bad checksum). Skipped without tshark.
+func TestTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark is not installed")
+	}
+	file, _ := generateFile(t, "sample.pcapng", SampleOptions())
+	run := tsharkOn(t, tshark, file)
 	phs := run("-q", "-z", "io,phs")
 	for _, proto := range []string{"tls", "sip", "rtp", "rtcp", "stun", "classicstun", "dhcp", "dns", "http", "dcerpc", "smb2", "telnet", "snmp", "tds", "vlan", "ipv6"} {
 		if !regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(proto) + `\s+frames:`).MatchString(phs) {
@@ -55,11 +69,7 @@ func TestCapinfos(t *testing.T) {
 	if err != nil {
 		t.Skip("capinfos is not installed")
 	}
-	capture, truth := generate(t, SampleOptions())
-	file := filepath.Join(t.TempDir(), "sample.pcapng")
-	if err := os.WriteFile(file, capture, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file, truth := generateFile(t, "sample.pcapng", SampleOptions())
 	out, err := exec.Command(capinfos, "-c", "-M", "-T", file).Output()
 	if err != nil {
 		t.Fatal(err)
